@@ -1,0 +1,344 @@
+//! The host side of the protocol over any [`Link`]: one command at a time, answers framed by the
+//! sans-IO codec, statuses turned into typed errors.
+//!
+//! Blocking by design: it runs on the reader's own thread (see [`crate::service`]), so a reader
+//! that stops answering never stalls the async runtime.
+
+use std::time::{Duration, Instant};
+
+use bytes::BytesMut;
+use kiosk_transport::{Link, LinkError, SerialLink, UsbId};
+use tokio_util::codec::Decoder;
+
+use crate::card::{self, CardError, IdCard};
+use crate::command::{BaudRate, Command, Response};
+use crate::frame::{self, FrameCodec, FrameError};
+use crate::samid::SamId;
+use crate::status::Status;
+use crate::usb::SamUsbLink;
+
+/// Pause before retrying a find or select that failed spuriously, and the shortest gap between
+/// two finds: vendors warn that polling faster than every 300 ms upsets the reader.
+pub const MIN_POLL_INTERVAL: Duration = Duration::from_millis(300);
+const SELECT_RETRY_PAUSE: Duration = Duration::from_millis(50);
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReaderError {
+    #[error(transparent)]
+    Link(#[from] LinkError),
+    #[error(
+        "no answer to {command} within {waited_ms} ms from {device}: check the reader's power, cable and port"
+    )]
+    Timeout { command: &'static str, waited_ms: u128, device: String },
+    #[error("{command}: {status}")]
+    Status { command: &'static str, status: Status },
+    #[error("{command}: {source}")]
+    Frame {
+        command: &'static str,
+        #[source]
+        source: FrameError,
+    },
+    #[error("{command}: answer carries {got} data bytes, expected {expected}")]
+    Malformed { command: &'static str, got: usize, expected: usize },
+    #[error("{command}: card data unusable: {source}")]
+    Card {
+        command: &'static str,
+        #[source]
+        source: CardError,
+    },
+    #[error(
+        "no reader answered on {device} at 115200, 57600, 38400, 19200 or 9600 baud: check power and wiring, and that this is the reader's port"
+    )]
+    NoReader { device: String },
+}
+
+impl ReaderError {
+    /// The device went away: wait for it to come back rather than report a fault.
+    pub fn is_disconnect(&self) -> bool {
+        matches!(self, ReaderError::Link(LinkError::Disconnected { .. }))
+    }
+
+    /// The failure is cured by the resident lifting and re-placing the card.
+    pub fn card_placement_status(&self) -> Option<Status> {
+        match self {
+            ReaderError::Status { status, .. } if status.is_card_placement() => Some(*status),
+            _ => None,
+        }
+    }
+}
+
+/// Where the reader is attached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReaderPort {
+    /// A UART or USB-serial port; `baud: None` probes the five supported rates.
+    Serial { path: String, baud: Option<u32> },
+    /// The standard SAM USB module (four bulk pipes), by VID:PID.
+    Usb(UsbId),
+}
+
+/// The standard SAM USB module's ID.
+pub const SAM_USB_ID: UsbId = UsbId { vid: 0x0400, pid: 0xC35A };
+
+impl std::fmt::Display for ReaderPort {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReaderPort::Serial { path, baud: Some(b) } => write!(f, "{path} @ {b}"),
+            ReaderPort::Serial { path, baud: None } => write!(f, "{path} (baud probed)"),
+            ReaderPort::Usb(id) => write!(f, "usb:{id}"),
+        }
+    }
+}
+
+/// What the kiosk learns when a reader comes up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReaderInfo {
+    pub device: String,
+    pub sam_id: SamId,
+    /// The line speed found, for serial readers.
+    pub baud: Option<u32>,
+}
+
+/// Options for a card read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadOptions {
+    /// Use 30 10 to also read fingerprint minutiae (for sites with a fingerprint scanner).
+    pub fingerprint: bool,
+    /// Follow with 30 03 to read addresses appended after issue.
+    pub appended_addresses: bool,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        Self { fingerprint: false, appended_addresses: true }
+    }
+}
+
+/// A connected reader.
+pub struct Reader {
+    link: Box<dyn Link>,
+    buf: BytesMut,
+    /// Bytes exchanged with the device, for wire-time figures in benchmarks and diagnostics.
+    wire_bytes: u64,
+}
+
+impl std::fmt::Debug for Reader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reader").field("link", &self.link.describe()).finish_non_exhaustive()
+    }
+}
+
+impl Reader {
+    pub fn new(link: Box<dyn Link>) -> Self {
+        Self { link, buf: BytesMut::with_capacity(4096), wire_bytes: 0 }
+    }
+
+    /// Connects, finds the line speed, checks the SAM and reads its ID.
+    pub fn open(port: &ReaderPort) -> Result<(Self, ReaderInfo), ReaderError> {
+        let (mut reader, baud) = match port {
+            ReaderPort::Serial { path, baud } => {
+                let (reader, baud) = Self::probe_serial(path, *baud)?;
+                (reader, Some(baud))
+            }
+            ReaderPort::Usb(id) => (Self::new(Box::new(SamUsbLink::open(*id)?)), None),
+        };
+        reader.sam_status()?;
+        let sam_id = reader.sam_id()?;
+        let device = reader.link.describe();
+        tracing::info!(%device, %sam_id, ?baud, "ID card reader ready");
+        Ok((reader, ReaderInfo { device, sam_id, baud }))
+    }
+
+    /// Opens a serial reader at `baud`, or tries every supported rate with the status command
+    /// (someone may have changed it with 0x60, and the setting can survive a power cycle).
+    pub fn probe_serial(path: &str, baud: Option<u32>) -> Result<(Self, u32), ReaderError> {
+        let rates: Vec<u32> = match baud {
+            Some(b) => vec![b],
+            None => BaudRate::ALL.iter().map(|b| b.bits_per_second()).collect(),
+        };
+        let mut reader = Self::new(Box::new(SerialLink::open(path, rates[0])?));
+        for rate in rates {
+            reader.link.set_baud(rate)?;
+            match reader.execute(Command::SamStatus) {
+                // A self-test failure still proves the rate; the caller reports the fault.
+                Ok(r) if matches!(r.status, Status::Success | Status::SelfTestFailed) => {
+                    tracing::debug!(path, rate, "reader answered");
+                    return Ok((reader, rate));
+                }
+                Err(e) if e.is_disconnect() => return Err(e),
+                Ok(_) | Err(_) => tracing::debug!(path, rate, "no valid answer at this rate"),
+            }
+        }
+        Err(ReaderError::NoReader { device: path.to_owned() })
+    }
+
+    pub fn describe(&self) -> String {
+        self.link.describe()
+    }
+
+    pub fn wire_bytes(&self) -> u64 {
+        self.wire_bytes
+    }
+
+    /// Sends a command and returns whatever status comes back. A corrupted answer is asked for
+    /// again once: line noise should not cost a resident a read.
+    pub fn execute(&mut self, cmd: Command) -> Result<Response, ReaderError> {
+        match self.exchange(cmd) {
+            Err(ReaderError::Frame { source, .. }) => {
+                tracing::warn!(command = cmd.name(), error = %source, "corrupted answer, asking again");
+                self.exchange(cmd)
+            }
+            other => other,
+        }
+    }
+
+    fn exchange(&mut self, cmd: Command) -> Result<Response, ReaderError> {
+        self.link.discard_input()?;
+        self.buf.fill(0);
+        self.buf.clear();
+        let mut out = BytesMut::new();
+        frame::encode(&cmd.payload(), &mut out);
+        self.link.send(&out)?;
+        self.wire_bytes += out.len() as u64;
+        tracing::trace!(command = cmd.name(), "sent");
+        let started = Instant::now();
+        let deadline = started + cmd.timeout();
+        let mut chunk = [0u8; 512];
+        loop {
+            while let Some(item) = FrameCodec.decode(&mut self.buf).expect("frame decoding does no I/O") {
+                let frame = item.map_err(|source| ReaderError::Frame { command: cmd.name(), source })?;
+                self.wire_bytes += (frame.payload().len() + frame::HEADER_LEN + 1) as u64;
+                // Anything shorter than an answer is an echo of our own command: skip it.
+                if let Some(response) = Response::parse(&frame) {
+                    tracing::debug!(
+                        command = cmd.name(),
+                        status = format_args!("0x{:02X}", response.status.byte()),
+                        data_bytes = response.data.len(),
+                        elapsed_ms = started.elapsed().as_millis(),
+                        "answer"
+                    );
+                    return Ok(response);
+                }
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(ReaderError::Timeout {
+                    command: cmd.name(),
+                    waited_ms: cmd.timeout().as_millis(),
+                    device: self.link.describe(),
+                });
+            }
+            let n = self.link.recv(&mut chunk, deadline - now)?;
+            self.buf.extend_from_slice(&chunk[..n]);
+            chunk[..n].fill(0);
+        }
+    }
+
+    /// Sends a command and insists on its success status.
+    fn expect(&mut self, cmd: Command) -> Result<Response, ReaderError> {
+        let response = self.execute(cmd)?;
+        if response.status == cmd.success() {
+            Ok(response)
+        } else {
+            Err(ReaderError::Status { command: cmd.name(), status: response.status })
+        }
+    }
+
+    /// Equivalent to power-cycling the module.
+    pub fn reset(&mut self) -> Result<(), ReaderError> {
+        self.expect(Command::Reset).map(drop)
+    }
+
+    pub fn sam_status(&mut self) -> Result<(), ReaderError> {
+        self.expect(Command::SamStatus).map(drop)
+    }
+
+    pub fn sam_id(&mut self) -> Result<SamId, ReaderError> {
+        let r = self.expect(Command::SamId)?;
+        SamId::parse(&r.data).ok_or(ReaderError::Malformed {
+            command: Command::SamId.name(),
+            got: r.data.len(),
+            expected: 16,
+        })
+    }
+
+    /// `Ok(false)` when no card answers (none present, or the one present was already read).
+    pub fn find_card(&mut self) -> Result<bool, ReaderError> {
+        let r = self.execute(Command::FindCard)?;
+        match r.status {
+            Status::FindSuccess => Ok(true),
+            Status::FindFailed => Ok(false),
+            status => Err(ReaderError::Status { command: Command::FindCard.name(), status }),
+        }
+    }
+
+    pub fn select_card(&mut self) -> Result<(), ReaderError> {
+        self.expect(Command::SelectCard).map(drop)
+    }
+
+    /// Reads the base message (text and photo, and with `fingerprint` the minutiae).
+    pub fn read_base(&mut self, fingerprint: bool) -> Result<IdCard, ReaderError> {
+        let cmd = if fingerprint { Command::ReadBaseWithFingerprint } else { Command::ReadBase };
+        let r = self.expect(cmd)?;
+        card::parse_base_message(&r.data, fingerprint)
+            .map_err(|source| ReaderError::Card { command: cmd.name(), source })
+    }
+
+    /// Addresses appended to the card after issue; empty when there are none (SW3 0x91).
+    pub fn read_appended_addresses(&mut self) -> Result<Vec<String>, ReaderError> {
+        let cmd = Command::ReadNewAddress;
+        let r = self.execute(cmd)?;
+        match r.status {
+            Status::NoContent => Ok(Vec::new()),
+            Status::Success => card::parse_addresses(&r.data)
+                .map_err(|source| ReaderError::Card { command: cmd.name(), source }),
+            status => Err(ReaderError::Status { command: cmd.name(), status }),
+        }
+    }
+
+    /// Changes the module's UART speed, then the link's.
+    pub fn set_baud(&mut self, rate: BaudRate) -> Result<(), ReaderError> {
+        self.expect(Command::SetBaud(rate))?;
+        self.link.set_baud(rate.bits_per_second())?;
+        Ok(())
+    }
+
+    /// Tunes the SAM-to-RF frame size (24–255); most sites never need it.
+    pub fn set_max_rf_bytes(&mut self, bytes: u8) -> Result<(), ReaderError> {
+        self.expect(Command::SetMaxRfBytes(bytes)).map(drop)
+    }
+
+    /// Selects and reads a card that a find has just reported, retrying a spurious select
+    /// failure once as vendor SDKs do.
+    pub fn read_found_card(&mut self, opts: ReadOptions) -> Result<IdCard, ReaderError> {
+        if let Err(e) = self.select_card() {
+            if e.card_placement_status() != Some(Status::SelectFailed) {
+                return Err(e);
+            }
+            std::thread::sleep(SELECT_RETRY_PAUSE);
+            self.find_card()?;
+            self.select_card()?;
+        }
+        let mut card = self.read_base(opts.fingerprint)?;
+        if opts.appended_addresses {
+            // The base message is what matters; a failed address read leaves the printed one.
+            match self.read_appended_addresses() {
+                Ok(addresses) => card.appended_addresses = addresses,
+                Err(e) if e.is_disconnect() => return Err(e),
+                Err(e) => tracing::warn!(error = %e, "appended addresses not read"),
+            }
+        }
+        Ok(card)
+    }
+
+    /// One complete read: find (a spurious first "no card" is retried once after the poll
+    /// interval), select, read. `Ok(None)` when no card is there.
+    pub fn read_card(&mut self, opts: ReadOptions) -> Result<Option<IdCard>, ReaderError> {
+        if !self.find_card()? {
+            std::thread::sleep(MIN_POLL_INTERVAL);
+            if !self.find_card()? {
+                return Ok(None);
+            }
+        }
+        self.read_found_card(opts).map(Some)
+    }
+}
