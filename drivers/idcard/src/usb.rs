@@ -57,6 +57,11 @@ impl<P: BulkPipes> SamUsbLink<P> {
         Self { pipes, body_left: 0 }
     }
 
+    /// The underlying pipes, for diagnostics.
+    pub fn pipes(&self) -> &P {
+        &self.pipes
+    }
+
     /// Reads the seven header bytes of the next answer from the header pipe.
     fn read_header(&mut self, buf: &mut [u8], timeout: Duration) -> Result<usize, LinkError> {
         let deadline = Instant::now() + timeout;

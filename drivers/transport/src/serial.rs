@@ -48,7 +48,9 @@ impl SerialLink {
     }
 
     fn io_error(&self, source: std::io::Error) -> LinkError {
-        if is_disconnect(&source) {
+        // serialport reports some hang-ups (EIO from termios calls) without an OS error code;
+        // a device node that has disappeared is the dependable sign of an unplugged adapter.
+        if is_disconnect(&source) || !std::path::Path::new(&self.path).exists() {
             LinkError::Disconnected { device: self.path.clone() }
         } else {
             LinkError::Io { device: self.path.clone(), source }
