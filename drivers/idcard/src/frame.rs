@@ -116,6 +116,15 @@ impl Encoder<&[u8]> for FrameCodec {
     }
 }
 
+/// The first frame in a byte slice (a saved capture, say), skipping noise before it; `None` when
+/// the bytes hold no complete frame.
+pub fn decode_first(bytes: &[u8]) -> Option<Result<Frame, FrameError>> {
+    let mut buf = BytesMut::from(bytes);
+    let item = FrameCodec.decode(&mut buf).expect("frame decoding does no I/O");
+    buf.fill(0);
+    item
+}
+
 /// Drops `n` bytes from the front of the buffer after overwriting them.
 fn discard(src: &mut BytesMut, n: usize) {
     if n > 0 {

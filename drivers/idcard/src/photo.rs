@@ -34,7 +34,9 @@ pub enum PhotoError {
 
 /// A vendor's WLT decoder, reached through FFI or a decoding service.
 pub trait PhotoDecoder: Send + Sync {
-    fn decode(&self, photo: &WltPhoto, sam: &SamId) -> Result<DecodedPhoto, PhotoError>;
+    /// `sam` is the reader's SAM ID where the card came from a reader; decoders licensed per
+    /// reader refuse without it.
+    fn decode(&self, photo: &WltPhoto, sam: Option<&SamId>) -> Result<DecodedPhoto, PhotoError>;
 }
 
 /// The decoder a kiosk has when no vendor decoder is configured: it says so.
@@ -42,7 +44,7 @@ pub trait PhotoDecoder: Send + Sync {
 pub struct NoPhotoDecoder;
 
 impl PhotoDecoder for NoPhotoDecoder {
-    fn decode(&self, photo: &WltPhoto, _sam: &SamId) -> Result<DecodedPhoto, PhotoError> {
+    fn decode(&self, photo: &WltPhoto, _sam: Option<&SamId>) -> Result<DecodedPhoto, PhotoError> {
         if photo.looks_valid() { Err(PhotoError::NoDecoder) } else { Err(PhotoError::NotWlt(photo.0.len())) }
     }
 }

@@ -321,6 +321,38 @@ impl Drop for SimServer {
     }
 }
 
+/// A simulator on a new pseudo-terminal: the host opens `path` as it would open `/dev/ttyUSB0`.
+#[derive(Debug)]
+pub struct PtySim {
+    pub server: SimServer,
+    pub path: String,
+    /// Held open so the pty survives the host closing and reopening its side.
+    _slave: serialport::TTYPort,
+}
+
+impl PtySim {
+    pub fn start(sim: Simulator) -> std::io::Result<Self> {
+        let (master, slave) = serialport::TTYPort::pair()?;
+        let path = slave.name().ok_or_else(|| std::io::Error::other("pseudo-terminal without a path"))?;
+        let server = SimServer::spawn(Box::new(master), SimLine::PtyMaster, sim)?;
+        Ok(Self { server, path, _slave: slave })
+    }
+
+    /// Points `link` at this pty, as udev's `/dev/serial/by-id` links point at a tty, so that a
+    /// later `PtySim` can stand in for the same device after a simulated re-plug.
+    pub fn link_as(&self, link: &std::path::Path) -> std::io::Result<()> {
+        match std::fs::remove_file(link) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+        std::os::unix::fs::symlink(&self.path, link)
+    }
+
+    pub fn sim(&self) -> MutexGuard<'_, Simulator> {
+        self.server.sim()
+    }
+}
+
 fn serve(mut port: Box<dyn SerialPort>, line: SimLine, sim: &Mutex<Simulator>, stop: &AtomicBool) {
     let mut buf = [0u8; 1024];
     while !stop.load(Ordering::Relaxed) {

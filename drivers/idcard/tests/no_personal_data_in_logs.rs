@@ -7,7 +7,7 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{PtyReader, card};
+use common::card;
 use kiosk_idcard::{ReadOptions, Reader, ReaderEvent, ReaderService, ServiceConfig};
 
 #[derive(Clone, Default)]
@@ -49,16 +49,16 @@ fn a_full_read_logs_nothing_personal() {
         .finish();
     let expected = card("resident");
     tracing::subscriber::with_default(subscriber, || {
-        let rig = PtyReader::with_card(expected.clone());
-        let (mut reader, _) = Reader::open(&rig.port()).unwrap();
+        let rig = common::with_card(expected.clone());
+        let (mut reader, _) = Reader::open(&common::port(&rig)).unwrap();
         let got = reader.read_card(ReadOptions::default()).unwrap().unwrap();
         tracing::info!(card = ?got, "what a careless log line would print");
 
         let runtime = tokio::runtime::Runtime::new().unwrap();
         runtime.block_on(async {
-            rig.server.sim().lift_card();
-            rig.server.sim().place_card(expected.clone());
-            let mut config = ServiceConfig::new(rig.port());
+            rig.sim().lift_card();
+            rig.sim().place_card(expected.clone());
+            let mut config = ServiceConfig::new(common::port(&rig));
             config.poll_interval = Duration::from_millis(300);
             drop(reader);
             let mut service = ReaderService::spawn(config).unwrap();

@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{PtyReader, SAM, card, temp_link};
+use common::{SAM, card, temp_link};
 use kiosk_idcard::command::Command;
 use kiosk_idcard::reader::MIN_POLL_INTERVAL;
 use kiosk_idcard::sim::Simulator;
@@ -27,13 +27,13 @@ fn config(port: ReaderPort) -> ServiceConfig {
 
 #[tokio::test]
 async fn reads_a_card_then_asks_to_re_place_it() {
-    let rig = PtyReader::start(Simulator::new(SAM));
-    let mut service = ReaderService::spawn(config(rig.port())).unwrap();
+    let rig = common::start(Simulator::new(SAM));
+    let mut service = ReaderService::spawn(config(common::port(&rig))).unwrap();
     match next(&mut service).await {
         ReaderEvent::Ready(info) => assert_eq!(info.sam_id, SAM),
         other => panic!("{other:?}"),
     }
-    rig.server.sim().place_card(card("resident"));
+    rig.sim().place_card(card("resident"));
     match next(&mut service).await {
         ReaderEvent::CardRead(c) => {
             assert_eq!(c.name, "陈喆");
@@ -44,8 +44,8 @@ async fn reads_a_card_then_asks_to_re_place_it() {
     // The app asks for the card again while it still lies on the reader.
     service.request_read();
     assert!(matches!(next(&mut service).await, ReaderEvent::LiftAndReplace(LiftReason::AlreadyRead)));
-    rig.server.sim().lift_card();
-    rig.server.sim().place_card(card("foreigner_2017"));
+    rig.sim().lift_card();
+    rig.sim().place_card(card("foreigner_2017"));
     match next(&mut service).await {
         ReaderEvent::CardRead(c) => assert_eq!(c.name_en.as_deref(), Some("MARTIN, CLAIRE ELODIE")),
         other => panic!("{other:?}"),
@@ -55,11 +55,11 @@ async fn reads_a_card_then_asks_to_re_place_it() {
 
 #[tokio::test]
 async fn a_failed_read_is_a_re_placement_prompt_not_a_fault() {
-    let rig = PtyReader::start(Simulator::new(SAM));
-    let mut service = ReaderService::spawn(config(rig.port())).unwrap();
+    let rig = common::start(Simulator::new(SAM));
+    let mut service = ReaderService::spawn(config(common::port(&rig))).unwrap();
     assert!(matches!(next(&mut service).await, ReaderEvent::Ready(_)));
     {
-        let mut sim = rig.server.sim();
+        let mut sim = rig.sim();
         sim.faults.lift_during_read = true;
         sim.place_card(card("hmt_permit"));
     }
@@ -67,20 +67,20 @@ async fn a_failed_read_is_a_re_placement_prompt_not_a_fault() {
         ReaderEvent::LiftAndReplace(LiftReason::CardProblem(Status::ReadFailed)) => {}
         other => panic!("{other:?}"),
     }
-    rig.server.sim().place_card(card("hmt_permit"));
+    rig.sim().place_card(card("hmt_permit"));
     assert!(matches!(next(&mut service).await, ReaderEvent::CardRead(_)));
     service.shutdown().await;
 }
 
 #[tokio::test]
 async fn polls_no_faster_than_every_300_ms() {
-    let rig = PtyReader::start(Simulator::new(SAM));
-    let mut service = ReaderService::spawn(config(rig.port())).unwrap();
+    let rig = common::start(Simulator::new(SAM));
+    let mut service = ReaderService::spawn(config(common::port(&rig))).unwrap();
     assert!(matches!(next(&mut service).await, ReaderEvent::Ready(_)));
     tokio::time::sleep(Duration::from_millis(1600)).await;
     service.shutdown().await;
     let finds: Vec<_> =
-        rig.server.sim().history().iter().filter(|(_, c)| *c == Command::FindCard).map(|(t, _)| *t).collect();
+        rig.sim().history().iter().filter(|(_, c)| *c == Command::FindCard).map(|(t, _)| *t).collect();
     assert!(finds.len() >= 3, "polled {} times", finds.len());
     for pair in finds.windows(2) {
         let gap = pair[1] - pair[0];
@@ -92,8 +92,8 @@ async fn polls_no_faster_than_every_300_ms() {
 async fn recovers_when_the_reader_is_unplugged_and_plugged_back() {
     let link = temp_link("replug");
     let port = ReaderPort::Serial { path: link.to_string_lossy().into_owned(), baud: None };
-    let first = PtyReader::start(Simulator::new(SAM));
-    first.link_as(&link);
+    let first = common::start(Simulator::new(SAM));
+    first.link_as(&link).unwrap();
     let mut service = ReaderService::spawn(config(port)).unwrap();
     assert!(matches!(next(&mut service).await, ReaderEvent::Ready(_)));
 
@@ -106,8 +106,8 @@ async fn recovers_when_the_reader_is_unplugged_and_plugged_back() {
     }
 
     // Plug back in: a new tty behind the same stable name, with a card already on it.
-    let second = PtyReader::with_card(card("foreigner_2023"));
-    second.link_as(&link);
+    let second = common::with_card(card("foreigner_2023"));
+    second.link_as(&link).unwrap();
     assert!(matches!(next(&mut service).await, ReaderEvent::Ready(_)));
     match next(&mut service).await {
         ReaderEvent::CardRead(c) => assert_eq!(c.nationality.as_deref(), Some("CAN")),
@@ -121,8 +121,8 @@ async fn recovers_when_the_reader_is_unplugged_and_plugged_back() {
 async fn a_reader_that_never_answers_is_reported_once() {
     let mut sim = Simulator::new(SAM);
     sim.faults.silent = true;
-    let rig = PtyReader::start(sim);
-    let mut service = ReaderService::spawn(config(rig.port())).unwrap();
+    let rig = common::start(sim);
+    let mut service = ReaderService::spawn(config(common::port(&rig))).unwrap();
     match next(&mut service).await {
         ReaderEvent::Disconnected { device } => assert!(device.contains(&rig.path)),
         other => panic!("{other:?}"),
@@ -131,7 +131,7 @@ async fn a_reader_that_never_answers_is_reported_once() {
     let more = tokio::time::timeout(Duration::from_millis(3500), service.next_event()).await;
     assert!(more.is_err(), "unexpected event: {more:?}");
     // Once it answers, the service picks it up.
-    rig.server.sim().faults.silent = false;
+    rig.sim().faults.silent = false;
     assert!(matches!(next(&mut service).await, ReaderEvent::Ready(_)));
     service.shutdown().await;
 }

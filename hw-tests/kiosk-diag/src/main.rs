@@ -1,1 +1,66 @@
-fn main() {}
+//! `kiosk-diag`: what a field technician runs in front of a kiosk to see which device works and
+//! which to replace.
+
+mod card_text;
+mod idcard;
+mod idcard_demo;
+
+use std::process::ExitCode;
+
+use clap::{ArgAction, Parser, Subcommand};
+
+/// Exit codes, so scripts can tell a missing card from a broken reader.
+pub mod exit {
+    pub const OK: u8 = 0;
+    /// A device, file or data error; the message on stderr says which.
+    pub const FAILURE: u8 = 1;
+    // 2 is clap's code for a usage error.
+    /// The check needed a card and none was placed in time.
+    pub const NO_CARD: u8 = 3;
+}
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "kiosk-diag",
+    version,
+    about = "Diagnostics for the citizen-window kiosk's devices (市民之窗设备诊断)",
+    after_help = "Exit codes: 0 success, 1 device or data error, 2 usage error, 3 no card placed in time.\n\
+                  Personal data is masked on output unless --unmasked is given; logs never contain it."
+)]
+struct Cli {
+    /// More log detail on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides.
+    #[arg(short, long, action = ArgAction::Count, global = true)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Second-generation ID card reader (身份证阅读器).
+    #[command(subcommand)]
+    Idcard(idcard::IdcardCommand),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let default = ["warn", "info", "debug", "trace"][usize::from(cli.verbose.min(3))];
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default)),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    let result = match cli.command {
+        Command::Idcard(cmd) => idcard::run(cmd),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("kiosk-diag: error: {e:#}");
+            ExitCode::from(exit::FAILURE)
+        }
+    }
+}

@@ -1,0 +1,286 @@
+//! `kiosk-diag idcard …`: decode a saved frame, read a card, run the reader simulator, and the
+//! demo.
+
+use std::io::{BufRead, IsTerminal};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, anyhow, bail};
+use clap::{Args, Subcommand};
+use kiosk_idcard::card::{CardJson, parse_any_base_message};
+use kiosk_idcard::command::{BaudRate, Response};
+use kiosk_idcard::frame;
+use kiosk_idcard::reader::SAM_USB_ID;
+use kiosk_idcard::sim::{PtySim, SimLine, SimServer, Simulator, sample_cards};
+use kiosk_idcard::{IdCard, ReadOptions, Reader, ReaderPort, SamId, Status};
+use kiosk_transport::UsbId;
+
+use crate::{card_text, exit};
+
+#[derive(Subcommand, Debug)]
+pub enum IdcardCommand {
+    /// Decode a raw read-card answer frame saved to a file (binary, or hex text).
+    Decode {
+        file: PathBuf,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Find, select and read the card on the reader, and report the reader's SAM ID.
+    Read(ReadArgs),
+    /// Act as a card reader on a serial port, so a kiosk can be tested without a card.
+    Simulate(SimulateArgs),
+    /// Show the reader driver working against a simulated reader: every card type, re-placement,
+    /// line faults, and unplugging. Needs no hardware.
+    Demo,
+}
+
+#[derive(Args, Debug)]
+pub struct ReadArgs {
+    /// Serial port (/dev/ttyUSB0, /dev/serial/by-id/…), or `usb` / `usb:VID:PID` for the USB module.
+    #[arg(long)]
+    port: String,
+    /// Line speed; probed across 115200/57600/38400/19200/9600 when absent.
+    #[arg(long)]
+    baud: Option<u32>,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    json: bool,
+    /// Show names, numbers and addresses in full (only with the resident's consent).
+    #[arg(long)]
+    unmasked: bool,
+    /// Seconds to wait for a card to be placed.
+    #[arg(long, default_value_t = 15)]
+    wait: u64,
+    /// Also read the fingerprint minutiae (command 30 10).
+    #[arg(long)]
+    fingerprint: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct SimulateArgs {
+    /// Serial port wired to the kiosk's reader port (null-modem); omit with --pty.
+    #[arg(long, required_unless_present = "pty", conflicts_with = "pty")]
+    port: Option<String>,
+    /// Create a pseudo-terminal instead and print the path the kiosk should open.
+    #[arg(long)]
+    pty: bool,
+    /// A card in `idcard decode --json` form; repeat to cycle through several. Default: the
+    /// built-in invented sample cards.
+    #[arg(long)]
+    card: Vec<PathBuf>,
+    /// The simulated module's line speed.
+    #[arg(long, default_value_t = 115_200)]
+    baud: u32,
+    /// Inject line noise before every answer.
+    #[arg(long)]
+    noise: bool,
+    /// Send answers in pieces of this many bytes.
+    #[arg(long)]
+    chunk: Option<usize>,
+    /// Delay every answer by this many milliseconds.
+    #[arg(long, default_value_t = 0)]
+    delay_ms: u64,
+}
+
+pub fn run(cmd: IdcardCommand) -> Result<u8> {
+    match cmd {
+        IdcardCommand::Decode { file, json } => decode(&file, json),
+        IdcardCommand::Read(args) => read(&args),
+        IdcardCommand::Simulate(args) => simulate(&args),
+        IdcardCommand::Demo => demo(),
+    }
+}
+
+/// Hex dumps (`AA AA AA 96 69 …`, with or without spaces, colons or `0x`) become bytes; anything
+/// else is taken as raw bytes.
+fn file_bytes(path: &Path) -> Result<Vec<u8>> {
+    let raw = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let Ok(text) = std::str::from_utf8(&raw) else { return Ok(raw) };
+    let digits: String = text
+        .replace("0x", "")
+        .replace("0X", "")
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != ':' && *c != ',')
+        .collect();
+    if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Ok(raw);
+    }
+    if !digits.len().is_multiple_of(2) {
+        bail!("{} looks like a hex dump but has an odd number of digits", path.display());
+    }
+    (0..digits.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&digits[i..i + 2], 16).map_err(Into::into))
+        .collect()
+}
+
+fn decode(path: &Path, json: bool) -> Result<u8> {
+    let frame = frame::decode_first(&file_bytes(path)?)
+        .ok_or_else(|| {
+            anyhow!(
+                "no complete SAM frame in {} (no AA AA AA 96 69 preamble with the length it announces)",
+                path.display()
+            )
+        })?
+        .with_context(|| format!("broken frame in {}", path.display()))?;
+    let response =
+        Response::parse(&frame).ok_or_else(|| anyhow!("the frame is a command, not a reader's answer"))?;
+    if response.status != Status::Success {
+        bail!("the frame is an answer without card data: {}", response.status);
+    }
+    let card = parse_any_base_message(&response.data).context("the frame holds no readable card")?;
+    // The technician already holds the file, so decode shows what is in it, unmasked.
+    print_card(&card, None, true, json, None)?;
+    Ok(exit::OK)
+}
+
+fn print_card(
+    card: &IdCard,
+    sam: Option<&SamId>,
+    unmasked: bool,
+    json: bool,
+    extra: Option<serde_json::Value>,
+) -> Result<()> {
+    if json {
+        let j = CardJson::from(card);
+        let j = if unmasked { j } else { j.masked() };
+        let mut value = serde_json::to_value(&j)?;
+        if let (Some(serde_json::Value::Object(extra)), serde_json::Value::Object(obj)) = (extra, &mut value)
+        {
+            obj.extend(extra);
+        }
+        println!("{}", serde_json::to_string(&value)?);
+    } else {
+        print!("{}", card_text::render(card, sam, unmasked));
+    }
+    Ok(())
+}
+
+fn reader_port(port: &str, baud: Option<u32>) -> Result<ReaderPort> {
+    Ok(match port.strip_prefix("usb") {
+        Some("") => ReaderPort::Usb(SAM_USB_ID),
+        Some(id) if id.starts_with(':') => ReaderPort::Usb(id[1..].parse::<UsbId>().map_err(|e| anyhow!(e))?),
+        _ => {
+            if let Some(b) = baud {
+                BaudRate::from_bits_per_second(b).ok_or_else(|| {
+                    anyhow!("{b} baud is not one a SAM module supports (115200, 57600, 38400, 19200, 9600)")
+                })?;
+            }
+            ReaderPort::Serial { path: port.to_owned(), baud }
+        }
+    })
+}
+
+fn read(args: &ReadArgs) -> Result<u8> {
+    let port = reader_port(&args.port, args.baud)?;
+    let (mut reader, info) = Reader::open(&port).with_context(|| format!("ID card reader on {port}"))?;
+    if !args.json {
+        println!(
+            "读卡器 Reader      {}{}",
+            info.device,
+            info.baud.map(|b| format!(" @ {b} baud")).unwrap_or_default()
+        );
+        println!("SAM 编号 SAM ID    {}", info.sam_id);
+    }
+    let opts = ReadOptions { fingerprint: args.fingerprint, appended_addresses: true };
+    let deadline = Instant::now() + Duration::from_secs(args.wait);
+    let mut prompted = false;
+    let card = loop {
+        match reader.read_card(opts) {
+            Ok(Some(card)) => break card,
+            Ok(None) if !prompted => {
+                eprintln!("请将身份证放在读卡器上 / Place the ID card on the reader ({} s)…", args.wait);
+                prompted = true;
+            }
+            Ok(None) => {}
+            Err(e) if e.card_placement_status().is_some() => {
+                eprintln!("请拿起身份证后重新放置 / Lift the card and place it again ({e})");
+            }
+            Err(e) => return Err(e).context("reading the card"),
+        }
+        if Instant::now() >= deadline {
+            eprintln!(
+                "kiosk-diag: no card was placed within {} s (the reader works: SAM ID {})",
+                args.wait, info.sam_id
+            );
+            return Ok(exit::NO_CARD);
+        }
+        std::thread::sleep(kiosk_idcard::reader::MIN_POLL_INTERVAL);
+    };
+    let extra =
+        serde_json::json!({ "sam_id": info.sam_id.to_string(), "device": info.device, "baud": info.baud });
+    print_card(&card, Some(&info.sam_id), args.unmasked, args.json, Some(extra))?;
+    Ok(exit::OK)
+}
+
+fn load_cards(files: &[PathBuf]) -> Result<Vec<(String, IdCard)>> {
+    if files.is_empty() {
+        return Ok(sample_cards().into_iter().map(|(n, c)| (n.to_owned(), c)).collect());
+    }
+    files
+        .iter()
+        .map(|f| {
+            let text = std::fs::read_to_string(f).with_context(|| format!("cannot read {}", f.display()))?;
+            let json: CardJson = serde_json::from_str(&text)
+                .with_context(|| format!("{} is not a card in JSON form", f.display()))?;
+            let card =
+                IdCard::try_from(&json).with_context(|| format!("{} is not a valid card", f.display()))?;
+            Ok((f.display().to_string(), card))
+        })
+        .collect()
+}
+
+fn simulate(args: &SimulateArgs) -> Result<u8> {
+    let baud = BaudRate::from_bits_per_second(args.baud)
+        .ok_or_else(|| anyhow!("{} baud is not a SAM module rate", args.baud))?;
+    let cards = load_cards(&args.card)?;
+    let mut sim = Simulator::new(SamId { a: 5, b: 1, c: 20_240_101, d: 1, e: 1 }).with_baud(baud);
+    sim.faults.noise_before_preamble = args.noise;
+    sim.faults.chunk_size = args.chunk;
+    sim.faults.chunk_pause = Duration::from_millis(2);
+    sim.faults.reply_delay = Duration::from_millis(args.delay_ms);
+    sim.place_card(cards[0].1.clone());
+    let (server, _pty) = if args.pty {
+        let pty = PtySim::start(sim).context("creating a pseudo-terminal")?;
+        println!("{}", pty.path);
+        (None, Some(pty))
+    } else {
+        let path = args.port.as_deref().expect("clap requires --port without --pty");
+        let port = serialport::new(path, args.baud).open().with_context(|| format!("opening {path}"))?;
+        (Some(SimServer::spawn(port, SimLine::Uart, sim)?), None)
+    };
+    let sim = || server.as_ref().map_or_else(|| _pty.as_ref().expect("one of the two").sim(), SimServer::sim);
+    eprintln!("模拟读卡器运行中 / Simulated reader running; card on it: {}", cards[0].0);
+    let interactive = std::io::stdin().is_terminal();
+    if interactive {
+        eprintln!("回车：拿起/放置下一张卡 · q：退出 / Enter: lift or place the next card · q: quit");
+    }
+    let mut next = 1;
+    for line in std::io::stdin().lock().lines() {
+        let line = line?;
+        if line.trim() == "q" {
+            return Ok(exit::OK);
+        }
+        let mut sim = sim();
+        if sim.has_card() {
+            sim.lift_card();
+            eprintln!("卡已拿起 / Card lifted");
+        } else {
+            let (name, card) = &cards[next % cards.len()];
+            sim.place_card(card.clone());
+            eprintln!("已放置 / Placed: {name}");
+            next += 1;
+        }
+    }
+    // Not interactive and stdin closed: keep answering until stopped.
+    loop {
+        std::thread::park();
+    }
+}
+
+fn demo() -> Result<u8> {
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(crate::idcard_demo::run())?;
+    Ok(exit::OK)
+}
