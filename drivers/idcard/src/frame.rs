@@ -167,6 +167,25 @@ mod tests {
         }
     }
 
+    #[tokio::test]
+    async fn frames_cross_an_async_stream_with_framed_read_and_write() {
+        use futures_util::{SinkExt, StreamExt};
+        use tokio_util::codec::{FramedRead, FramedWrite};
+
+        let (host, device) = tokio::io::duplex(64);
+        let mut tx = FramedWrite::new(host, FrameCodec);
+        let mut rx = FramedRead::new(device, FrameCodec);
+        let big = vec![0x5A; 2300];
+        let sender = tokio::spawn(async move {
+            tx.send(&[0x20, 0x01][..]).await.unwrap();
+            tx.send(&big[..]).await.unwrap();
+        });
+        assert_eq!(rx.next().await.unwrap().unwrap().unwrap().payload(), &[0x20, 0x01]);
+        assert_eq!(rx.next().await.unwrap().unwrap().unwrap().payload().len(), 2300);
+        sender.await.unwrap();
+        assert!(rx.next().await.is_none(), "stream ends when the writer is gone");
+    }
+
     #[test]
     fn decodes_a_status_answer() {
         let items = decode_all(&hex("AA AA AA 96 69 00 04 00 00 90 94"));

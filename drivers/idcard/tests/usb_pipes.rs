@@ -19,6 +19,18 @@ struct SimPipes {
     out: Vec<u8>,
 }
 
+impl SimPipes {
+    fn new(sim: Simulator) -> Self {
+        Self {
+            sim,
+            writes: Vec::new(),
+            header_in: VecDeque::new(),
+            body_in: VecDeque::new(),
+            out: Vec::new(),
+        }
+    }
+}
+
 impl BulkPipes for SimPipes {
     fn write_ep(&mut self, ep: u8, bytes: &[u8], _timeout: Duration) -> Result<(), LinkError> {
         self.writes.push((ep, bytes.len()));
@@ -62,13 +74,7 @@ fn reads_a_card_through_four_pipes() {
     let (_, card) = sample_cards().into_iter().find(|(n, _)| *n == "resident_long_term").unwrap();
     let mut sim = Simulator::new(SamId { a: 5, b: 1, c: 20_240_101, d: 1, e: 2 });
     sim.place_card(card.clone());
-    let pipes = SimPipes {
-        sim,
-        writes: Vec::new(),
-        header_in: VecDeque::new(),
-        body_in: VecDeque::new(),
-        out: Vec::new(),
-    };
+    let pipes = SimPipes::new(sim);
     let mut reader = Reader::new(Box::new(SamUsbLink::new(pipes)));
     assert_eq!(reader.sam_id().unwrap().to_string(), "05.01-20240101-0000000001-0000000002");
     let got = reader
@@ -82,13 +88,7 @@ fn reads_a_card_through_four_pipes() {
 #[test]
 fn frames_are_split_seven_header_bytes_then_the_body() {
     use kiosk_transport::Link;
-    let pipes = SimPipes {
-        sim: Simulator::new(SamId { a: 5, b: 1, c: 0, d: 0, e: 0 }),
-        writes: Vec::new(),
-        header_in: VecDeque::new(),
-        body_in: VecDeque::new(),
-        out: Vec::new(),
-    };
+    let pipes = SimPipes::new(Simulator::new(SamId { a: 5, b: 1, c: 0, d: 0, e: 0 }));
     let mut link = SamUsbLink::new(pipes);
     link.send(&[0xAA, 0xAA, 0xAA, 0x96, 0x69, 0x00, 0x03, 0x11, 0xFF, 0xED]).unwrap();
     assert_eq!(link.pipes().writes, vec![(0x02, 7), (0x06, 3)]);

@@ -121,7 +121,9 @@ const LONG_TERM: &str = "长期";
 /// UCS-2 little-endian to a string, without the space or NUL padding.
 pub(super) fn decode_ucs2(bytes: &[u8]) -> String {
     let units = bytes.chunks_exact(2).map(|p| u16::from_le_bytes([p[0], p[1]]));
-    let s: String = char::decode_utf16(units).map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER)).collect();
+    // The untrimmed copy holds the same personal data: wipe it rather than just free it.
+    let s: Zeroizing<String> =
+        Zeroizing::new(char::decode_utf16(units).map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER)).collect());
     s.trim_matches([' ', '\0']).to_owned()
 }
 

@@ -297,6 +297,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn zeroize_clears_every_personal_field() {
+        let (_, mut card) = crate::sim::sample_cards().into_iter().next().unwrap();
+        card.fingerprint = Some(vec![0x43; 512]);
+        card.zeroize();
+        assert!(card.name.is_empty() && card.id_number.is_empty());
+        assert_eq!((card.address.as_deref(), card.name_en.as_deref()), (None, None));
+        assert!(card.appended_addresses.is_empty() && card.photo.0.is_empty());
+        assert_eq!(card.fingerprint, None);
+        assert_eq!(card.birth_date, CardDate { year: 0, month: 0, day: 0 });
+    }
+
+    #[test]
     fn dates_validate_the_calendar() {
         assert_eq!(CardDate::parse("20000229").map(|d| d.to_string()), Some("2000-02-29".into()));
         assert_eq!(CardDate::parse("2000-02-29").map(|d| d.compact()), Some("20000229".into()));
