@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use kiosk_transport::{Link, LinkError, UsbBulkDevice, UsbId};
+use kiosk_transport::{Link, LinkError, UsbBulkDevice, UsbId, UsbInterface};
 
 use crate::frame::{HEADER_LEN, MAX_LEN, PREAMBLE};
 
@@ -48,7 +48,7 @@ pub struct SamUsbLink<P = UsbBulkDevice> {
 
 impl SamUsbLink<UsbBulkDevice> {
     pub fn open(id: UsbId) -> Result<Self, LinkError> {
-        Ok(Self::new(UsbBulkDevice::open(id, 0)?))
+        Ok(Self::new(UsbBulkDevice::open(id, UsbInterface::Number(0))?))
     }
 }
 

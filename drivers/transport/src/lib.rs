@@ -5,12 +5,14 @@
 //! stalled device never blocks the async runtime the UI and the sync agent share.
 
 mod serial;
+mod stream;
 mod usb;
 
 use std::time::Duration;
 
 pub use serial::SerialLink;
-pub use usb::{UsbBulkDevice, UsbId};
+pub use stream::{DeviceFileLink, FileLink, TcpLink};
+pub use usb::{UsbBulkDevice, UsbId, UsbInterface};
 
 /// Why a link failed. `Disconnected` is separate so drivers can wait for the device to come back
 /// instead of reporting a fault a technician would chase.
@@ -39,6 +41,11 @@ pub trait Link: Send {
     /// Drops input nobody will read, such as the late answer to a command that timed out, so it
     /// cannot be mistaken for the answer to the next command.
     fn discard_input(&mut self) -> Result<(), LinkError>;
+    /// Whether anything can ever arrive: false for a capture file, so that nobody sends queries
+    /// that would only end up in the capture.
+    fn can_receive(&self) -> bool {
+        true
+    }
     /// Changes the line speed, for links that have one.
     fn set_baud(&mut self, baud: u32) -> Result<(), LinkError> {
         let _ = baud;

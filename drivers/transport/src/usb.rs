@@ -33,14 +33,24 @@ impl FromStr for UsbId {
 /// never overflows the buffer (which libusb reports as an error, losing the data).
 const SCRATCH: usize = 4096;
 
+/// Which interface of a device to claim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UsbInterface {
+    Number(u8),
+    /// The first interface of this class (7 = printer), wherever a composite device puts it.
+    Class(u8),
+}
+
 /// One claimed interface of a USB device, with its first bulk OUT and bulk IN endpoints as the
 /// default pipes and access to any other endpoint by address (the SAM module uses four).
 pub struct UsbBulkDevice {
     handle: DeviceHandle<Context>,
     name: String,
     interface: u8,
+    alt_setting: u8,
     ep_out: u8,
-    ep_in: u8,
+    /// Unidirectional printers (protocol 1) have no IN pipe and cannot report status.
+    ep_in: Option<u8>,
     /// Bytes read from an endpoint but not yet handed out, per endpoint address.
     pending: Vec<(u8, Vec<u8>)>,
 }
@@ -52,9 +62,9 @@ impl std::fmt::Debug for UsbBulkDevice {
 }
 
 impl UsbBulkDevice {
-    /// Opens the first device with this ID, detaches any kernel driver from `interface` and
-    /// claims it.
-    pub fn open(id: UsbId, interface: u8) -> Result<Self, LinkError> {
+    /// Opens the first device with this ID, detaches any kernel driver (usblp, cdc_acm) from
+    /// the chosen interface and claims it.
+    pub fn open(id: UsbId, which: UsbInterface) -> Result<Self, LinkError> {
         let name = format!("usb {id}");
         let open_err = |reason: String| LinkError::Open { device: name.clone(), reason };
         let ctx = Context::new().map_err(|e| open_err(format!("libusb: {e}")))?;
@@ -72,19 +82,25 @@ impl UsbBulkDevice {
             device: name.clone(),
             reason: format!("reading descriptors: {e}"),
         })?;
+        let chosen = config.interfaces().flat_map(|i| i.descriptors()).find(|alt| match which {
+            UsbInterface::Number(n) => alt.interface_number() == n,
+            UsbInterface::Class(c) => alt.class_code() == c,
+        });
+        let Some(alt) = chosen else {
+            return Err(LinkError::Open { device: name, reason: format!("no interface matching {which:?}") });
+        };
+        let (interface, alt_setting) = (alt.interface_number(), alt.setting_number());
         let (mut ep_out, mut ep_in) = (None, None);
-        for alt in config.interfaces().filter(|i| i.number() == interface).flat_map(|i| i.descriptors()) {
-            for ep in alt.endpoint_descriptors().filter(|e| e.transfer_type() == TransferType::Bulk) {
-                match ep.direction() {
-                    Direction::Out => ep_out = ep_out.or(Some(ep.address())),
-                    Direction::In => ep_in = ep_in.or(Some(ep.address())),
-                }
+        for ep in alt.endpoint_descriptors().filter(|e| e.transfer_type() == TransferType::Bulk) {
+            match ep.direction() {
+                Direction::Out => ep_out = ep_out.or(Some(ep.address())),
+                Direction::In => ep_in = ep_in.or(Some(ep.address())),
             }
         }
-        let (Some(ep_out), Some(ep_in)) = (ep_out, ep_in) else {
+        let Some(ep_out) = ep_out else {
             return Err(LinkError::Open {
                 device: name,
-                reason: format!("interface {interface} has no bulk IN and OUT endpoints"),
+                reason: format!("interface {interface} has no bulk OUT endpoint"),
             });
         };
         let handle = device.open().map_err(|e| match e {
@@ -101,8 +117,8 @@ impl UsbBulkDevice {
             device: name.clone(),
             reason: format!("claiming interface {interface}: {e} (another program holds it?)"),
         })?;
-        tracing::debug!(device = %name, ep_out, ep_in, "usb interface claimed");
-        Ok(Self { handle, name, interface, ep_out, ep_in, pending: Vec::new() })
+        tracing::debug!(device = %name, interface, ep_out, ?ep_in, "usb interface claimed");
+        Ok(Self { handle, name, interface, alt_setting, ep_out, ep_in, pending: Vec::new() })
     }
 
     fn map_err(&self, e: rusb::Error) -> LinkError {
@@ -149,6 +165,28 @@ impl UsbBulkDevice {
         Ok(n)
     }
 
+    /// A class-specific control request to the claimed interface, device to host. `index_high`
+    /// goes into the high byte of wIndex with the interface number, as printer-class requests
+    /// want (`interface << 8 | alternate setting` for GET_DEVICE_ID).
+    pub fn class_request_in(
+        &mut self,
+        request: u8,
+        value: u16,
+        alt_in_index: bool,
+        buf: &mut [u8],
+    ) -> Result<usize, LinkError> {
+        let request_type =
+            rusb::request_type(Direction::In, rusb::RequestType::Class, rusb::Recipient::Interface);
+        let index = if alt_in_index {
+            (u16::from(self.interface) << 8) | u16::from(self.alt_setting)
+        } else {
+            u16::from(self.interface)
+        };
+        self.handle
+            .read_control(request_type, request, value, index, buf, Duration::from_secs(1))
+            .map_err(|e| self.map_err(e))
+    }
+
     /// Drops what was read ahead from every endpoint.
     pub fn clear_pending(&mut self) {
         for (_, p) in &mut self.pending {
@@ -171,7 +209,13 @@ impl Link for UsbBulkDevice {
     }
 
     fn recv(&mut self, buf: &mut [u8], timeout: Duration) -> Result<usize, LinkError> {
-        self.read_ep(self.ep_in, buf, timeout)
+        match self.ep_in {
+            Some(ep) => self.read_ep(ep, buf, timeout),
+            None => Err(LinkError::Unsupported {
+                device: self.name.clone(),
+                what: "reading (unidirectional USB printer, so it cannot report status)",
+            }),
+        }
     }
 
     fn discard_input(&mut self) -> Result<(), LinkError> {

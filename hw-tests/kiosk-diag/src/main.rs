@@ -4,6 +4,7 @@
 mod card_text;
 mod idcard;
 mod idcard_demo;
+mod printer;
 
 use std::process::ExitCode;
 
@@ -17,6 +18,8 @@ pub mod exit {
     // 2 is clap's code for a usage error.
     /// The check needed a card and none was placed in time.
     pub const NO_CARD: u8 = 3;
+    /// The device answered and reports a problem (printer out of paper, cover open…).
+    pub const NOT_READY: u8 = 4;
 }
 
 #[derive(Parser, Debug)]
@@ -24,7 +27,8 @@ pub mod exit {
     name = "kiosk-diag",
     version,
     about = "Diagnostics for the citizen-window kiosk's devices (市民之窗设备诊断)",
-    after_help = "Exit codes: 0 success, 1 device or data error, 2 usage error, 3 no card placed in time.\n\
+    after_help = "Exit codes: 0 success, 1 device or data error, 2 usage error, 3 no card placed in time,\n\
+                  4 the device answered and reports a problem (printer out of paper, cover open).\n\
                   Personal data is masked on output unless --unmasked is given; logs never contain it."
 )]
 struct Cli {
@@ -40,6 +44,9 @@ enum Command {
     /// Second-generation ID card reader (身份证阅读器).
     #[command(subcommand)]
     Idcard(idcard::IdcardCommand),
+    /// Receipt printer (凭条打印机).
+    #[command(subcommand)]
+    Printer(printer::PrinterCommand),
 }
 
 fn main() -> ExitCode {
@@ -55,6 +62,7 @@ fn main() -> ExitCode {
         .init();
     let result = match cli.command {
         Command::Idcard(cmd) => idcard::run(cmd),
+        Command::Printer(cmd) => printer::run(cmd),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -1,0 +1,261 @@
+//! The printer driver: opens a device by its address, reads status, and prints a slip as one job
+//! that ends with GS r 1, whose answer proves the printer processed everything before it. A job
+//! that never gets that answer is checked against the printer's status and reported as
+//! interrupted (paper end, cover opened) instead of being taken as printed.
+
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+use kiosk_transport::{
+    DeviceFileLink, FileLink, Link, LinkError, SerialLink, TcpLink, UsbBulkDevice, UsbId, UsbInterface,
+};
+
+use crate::doc::Slip;
+use crate::encode::{self, Encoded};
+use crate::layout::{LayoutError, Note};
+use crate::profile::{self, Profile};
+use crate::status::{Paper, PrinterStatus, Reply, ReplyParser};
+
+/// Where a printer is, as technicians and the configuration write it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Device {
+    /// USB printer class through libusb (usblp is detached).
+    Usb(UsbId),
+    /// The kernel's usblp device node.
+    Lp(String),
+    Serial {
+        path: String,
+        baud: u32,
+    },
+    /// Raw TCP, usually port 9100.
+    Tcp(String),
+    /// Raw bytes appended to a file: for capturing output; no status.
+    File(String),
+}
+
+impl FromStr for Device {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (scheme, rest) = s.split_once(':').ok_or_else(|| {
+            format!("{s:?}: expected usb:VID:PID, lp:PATH, serial:PATH[@BAUD], tcp:HOST:PORT or file:PATH")
+        })?;
+        Ok(match scheme {
+            "usb" => Device::Usb(rest.parse()?),
+            "lp" => Device::Lp(rest.to_owned()),
+            "serial" => match rest.rsplit_once('@') {
+                Some((path, baud)) => Device::Serial {
+                    path: path.to_owned(),
+                    baud: baud.parse().map_err(|_| format!("{baud:?} is not a baud rate"))?,
+                },
+                None => Device::Serial { path: rest.to_owned(), baud: 115_200 },
+            },
+            "tcp" => Device::Tcp(rest.to_owned()),
+            "file" => Device::File(rest.to_owned()),
+            other => return Err(format!("unknown device kind {other:?} in {s:?}")),
+        })
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PrinterError {
+    #[error(transparent)]
+    Link(#[from] LinkError),
+    #[error("slip layout: {0}")]
+    Layout(#[from] LayoutError),
+    #[error("printer not ready: {}", .0.problems().join("; "))]
+    NotReady(PrinterStatus),
+    #[error("slip interrupted after {sent} bytes: {}. The slip must be printed again once fixed", .status.problems().join("; "))]
+    Interrupted { status: PrinterStatus, sent: usize },
+    #[error(
+        "{device} did not answer {what} within {waited_ms} ms: check power, cable and that it speaks ESC/POS"
+    )]
+    NoAnswer { device: String, what: &'static str, waited_ms: u128 },
+}
+
+/// A printed slip.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrintReport {
+    pub bytes: usize,
+    /// Status after printing; `None` where the link cannot report it (file:, write-only).
+    pub status: Option<PrinterStatus>,
+    pub notes: Vec<Note>,
+}
+
+const STATUS_TIMEOUT: Duration = Duration::from_millis(500);
+
+pub struct Printer {
+    link: Box<dyn Link>,
+    profile: &'static Profile,
+    device_id: Option<String>,
+    parser: ReplyParser,
+}
+
+impl std::fmt::Debug for Printer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Printer")
+            .field("link", &self.link.describe())
+            .field("profile", &self.profile.name)
+            .finish()
+    }
+}
+
+/// The IEEE 1284 device ID of a USB printer (GET_DEVICE_ID): a two-byte big-endian length
+/// that counts itself, then `MFG:…;MDL:…;CMD:…;`.
+fn usb_device_id(dev: &mut UsbBulkDevice) -> Result<String, LinkError> {
+    let mut buf = [0u8; 1024];
+    let n = dev.class_request_in(0, 0, true, &mut buf)?;
+    let len = if n >= 2 { usize::from(u16::from_be_bytes([buf[0], buf[1]])).clamp(2, n) } else { n };
+    Ok(String::from_utf8_lossy(&buf[2.min(len)..len]).into_owned())
+}
+
+impl Printer {
+    /// Opens a printer. Without a `profile`, a USB printer's device ID chooses one, and other
+    /// links get the common GBK 80 mm profile.
+    pub fn open(device: &Device, profile: Option<&'static Profile>) -> Result<Self, PrinterError> {
+        let (link, device_id): (Box<dyn Link>, Option<String>) = match device {
+            Device::Usb(id) => {
+                let mut dev = UsbBulkDevice::open(*id, UsbInterface::Class(7))?;
+                let device_id = usb_device_id(&mut dev).ok();
+                (Box::new(dev), device_id)
+            }
+            Device::Lp(path) => (Box::new(DeviceFileLink::open(path, 1024)?), None),
+            Device::Serial { path, baud } => (Box::new(SerialLink::open(path, *baud)?), None),
+            Device::Tcp(addr) => (Box::new(TcpLink::connect(addr, Duration::from_secs(3))?), None),
+            Device::File(path) => (Box::new(FileLink::create(path)?), None),
+        };
+        let profile = profile
+            .or_else(|| device_id.as_deref().and_then(profile::from_device_id))
+            .unwrap_or(&profile::GBK_80);
+        Ok(Self { link, profile, device_id, parser: ReplyParser::default() })
+    }
+
+    pub fn profile(&self) -> &'static Profile {
+        self.profile
+    }
+
+    pub fn device_id(&self) -> Option<&str> {
+        self.device_id.as_deref()
+    }
+
+    pub fn describe(&self) -> String {
+        self.link.describe()
+    }
+
+    /// Waits for the first reply `want` accepts, ignoring unsolicited ones (ASB, flow control).
+    fn await_reply<T>(
+        &mut self,
+        timeout: Duration,
+        what: &'static str,
+        want: impl Fn(Reply) -> Option<T>,
+    ) -> Result<T, PrinterError> {
+        let deadline = Instant::now() + timeout;
+        let mut buf = [0u8; 64];
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(PrinterError::NoAnswer {
+                    device: self.link.describe(),
+                    what,
+                    waited_ms: timeout.as_millis(),
+                });
+            }
+            let n = self.link.recv(&mut buf, left)?;
+            for reply in self.parser.push(&buf[..n]) {
+                match want(reply) {
+                    Some(t) => return Ok(t),
+                    None => tracing::debug!(?reply, "printer reply set aside"),
+                }
+            }
+        }
+    }
+
+    /// Asks DLE EOT 1–4 one at a time, after draining stale replies.
+    pub fn status(&mut self) -> Result<PrinterStatus, PrinterError> {
+        if !self.link.can_receive() {
+            return Err(LinkError::Unsupported {
+                device: self.link.describe(),
+                what: "status (it never answers)",
+            }
+            .into());
+        }
+        self.link.discard_input()?;
+        self.parser = ReplyParser::default();
+        let mut status = PrinterStatus::default();
+        for n in 1..=4 {
+            self.link.send(&[0x10, 0x04, n])?;
+            let byte = self.await_reply(STATUS_TIMEOUT, "a status query (DLE EOT)", |r| match r {
+                Reply::RealTime(b) => Some(b),
+                _ => None,
+            })?;
+            status.apply_real_time(n, byte);
+        }
+        Ok(status)
+    }
+
+    /// Prints a slip. Refuses when the printer reports it cannot print, and reports a slip cut
+    /// short by paper end or an opened cover as interrupted.
+    pub fn print(&mut self, slip: &Slip) -> Result<PrintReport, PrinterError> {
+        let can_talk = match self.status() {
+            Ok(s) if !s.ready() => return Err(PrinterError::NotReady(s)),
+            Ok(s) => {
+                if s.paper == Paper::NearEnd {
+                    tracing::warn!(printer = %self.describe(), "paper near end");
+                }
+                true
+            }
+            Err(PrinterError::Link(LinkError::Unsupported { .. })) => false,
+            Err(e) => return Err(e),
+        };
+        let Encoded { bytes, notes } = encode::encode(slip, self.profile)?;
+        for chunk in bytes.chunks(4096) {
+            self.link.send(chunk)?;
+        }
+        tracing::info!(printer = %self.describe(), bytes = bytes.len(), "slip sent");
+        if !can_talk {
+            return Ok(PrintReport { bytes: bytes.len(), status: None, notes });
+        }
+        // GS r 1 is answered only after everything before it was processed.
+        self.link.send(&[0x1D, 0x72, 0x01])?;
+        let budget = Duration::from_secs(5) + Duration::from_millis(bytes.len() as u64 / 10);
+        match self.await_reply(budget, "the end-of-slip marker (GS r 1)", |r| match r {
+            Reply::Transmit(b) => Some(b),
+            _ => None,
+        }) {
+            Ok(_) => Ok(PrintReport { bytes: bytes.len(), status: Some(self.status()?), notes }),
+            Err(PrinterError::NoAnswer { .. }) => {
+                let status = self.status()?;
+                Err(PrinterError::Interrupted { status, sent: bytes.len() })
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// The slip a technician prints to check a printer: Chinese text with rare name characters, a
+/// QR code, a CODE128 barcode, the profile, and a cut.
+pub fn test_slip(profile: &Profile, device: &str) -> Slip {
+    use crate::doc::{Align, Style};
+    Slip::new()
+        .title("打印机测试单")
+        .text_styled("Printer test slip", Style { align: Align::Center, ..Style::default() })
+        .separator()
+        .kv("打印机 Printer", device)
+        .kv("配置 Profile", profile.name)
+        .kv("纸宽 Width", &format!("{} dots, {} columns", profile.dots, profile.columns()))
+        .kv("字库 Font", &format!("{:?}", profile.font))
+        .separator()
+        .text("常用字：办事回执，请妥善保管。")
+        .text("生僻字（GBK）：陈喆 黄堃 朱镕")
+        .text("四字节字（GB18030）：𠮷野 𠀀")
+        .text("全角：（１２３）￥５０")
+        .table(
+            &[2, 1, 1],
+            &[&["材料 Material", "份数", "形式"], &["身份证复印件", "1", "纸质"], &["申请表", "2", "电子"]],
+        )
+        .separator()
+        .qr("https://zwfw.nanhai.example/t/NH20261127000123?s=3f9a")
+        .barcode("20261127000123")
+        .feed(2)
+        .cut()
+}
