@@ -15,6 +15,6 @@ pub mod status;
 pub mod text;
 
 pub use doc::{Align, Slip, Style};
-pub use printer::{Device, PrintReport, Printer, PrinterError, test_slip};
+pub use printer::{Device, PortStatus, PrintReport, Printer, PrinterError, test_slip};
 pub use profile::Profile;
 pub use status::{Paper, PrinterStatus};

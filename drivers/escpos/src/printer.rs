@@ -84,11 +84,54 @@ pub struct PrintReport {
 
 const STATUS_TIMEOUT: Duration = Duration::from_millis(500);
 
+/// The IEEE 1284 port status of a USB printer (GET_PORT_STATUS).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct PortStatus {
+    pub paper_empty: bool,
+    pub selected: bool,
+    pub error: bool,
+}
+
+impl PortStatus {
+    pub fn from_byte(b: u8) -> Self {
+        Self { paper_empty: b & 0x20 != 0, selected: b & 0x10 != 0, error: b & 0x08 == 0 }
+    }
+}
+
+/// The link, keeping a USB printer's handle typed for its class requests.
+enum PrinterLink {
+    Usb(UsbBulkDevice),
+    Other(Box<dyn Link>),
+}
+
+impl std::ops::Deref for PrinterLink {
+    type Target = dyn Link;
+    fn deref(&self) -> &Self::Target {
+        match self {
+            PrinterLink::Usb(d) => d,
+            PrinterLink::Other(l) => l.as_ref(),
+        }
+    }
+}
+
+impl std::ops::DerefMut for PrinterLink {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        match self {
+            PrinterLink::Usb(d) => d,
+            PrinterLink::Other(l) => l.as_mut(),
+        }
+    }
+}
+
 pub struct Printer {
-    link: Box<dyn Link>,
+    link: PrinterLink,
     profile: &'static Profile,
     device_id: Option<String>,
     parser: ReplyParser,
+    /// Automatic status back is on (it must be switched on again after every ESC @).
+    asb: bool,
+    /// The newest ASB report not yet handed out.
+    asb_status: Option<PrinterStatus>,
 }
 
 impl std::fmt::Debug for Printer {
@@ -113,21 +156,25 @@ impl Printer {
     /// Opens a printer. Without a `profile`, a USB printer's device ID chooses one, and other
     /// links get the common GBK 80 mm profile.
     pub fn open(device: &Device, profile: Option<&'static Profile>) -> Result<Self, PrinterError> {
-        let (link, device_id): (Box<dyn Link>, Option<String>) = match device {
+        let (link, device_id) = match device {
             Device::Usb(id) => {
                 let mut dev = UsbBulkDevice::open(*id, UsbInterface::Class(7))?;
                 let device_id = usb_device_id(&mut dev).ok();
-                (Box::new(dev), device_id)
+                (PrinterLink::Usb(dev), device_id)
             }
-            Device::Lp(path) => (Box::new(DeviceFileLink::open(path, 1024)?), None),
-            Device::Serial { path, baud } => (Box::new(SerialLink::open(path, *baud)?), None),
-            Device::Tcp(addr) => (Box::new(TcpLink::connect(addr, Duration::from_secs(3))?), None),
-            Device::File(path) => (Box::new(FileLink::create(path)?), None),
+            Device::Lp(path) => (PrinterLink::Other(Box::new(DeviceFileLink::open(path, 1024)?)), None),
+            Device::Serial { path, baud } => {
+                (PrinterLink::Other(Box::new(SerialLink::open(path, *baud)?)), None)
+            }
+            Device::Tcp(addr) => {
+                (PrinterLink::Other(Box::new(TcpLink::connect(addr, Duration::from_secs(3))?)), None)
+            }
+            Device::File(path) => (PrinterLink::Other(Box::new(FileLink::create(path)?)), None),
         };
         let profile = profile
             .or_else(|| device_id.as_deref().and_then(profile::from_device_id))
             .unwrap_or(&profile::GBK_80);
-        Ok(Self { link, profile, device_id, parser: ReplyParser::default() })
+        Ok(Self { link, profile, device_id, parser: ReplyParser::default(), asb: false, asb_status: None })
     }
 
     pub fn profile(&self) -> &'static Profile {
@@ -162,12 +209,48 @@ impl Printer {
             }
             let n = self.link.recv(&mut buf, left)?;
             for reply in self.parser.push(&buf[..n]) {
-                match want(reply) {
-                    Some(t) => return Ok(t),
-                    None => tracing::debug!(?reply, "printer reply set aside"),
+                match (want(reply), reply) {
+                    (Some(t), _) => return Ok(t),
+                    (None, Reply::Asb(block)) => self.asb_status = Some(PrinterStatus::from_asb(block)),
+                    (None, _) => tracing::debug!(?reply, "printer reply set aside"),
                 }
             }
         }
+    }
+
+    /// Switches on automatic status back (GS a): the printer then reports every change of its
+    /// online, cover, error and paper state by itself, which [`Printer::status_change`] picks up.
+    pub fn enable_status_reports(&mut self) -> Result<(), PrinterError> {
+        self.link.send(&[0x1D, b'a', 0x0F])?;
+        self.asb = true;
+        Ok(())
+    }
+
+    /// The newest status the printer reported by itself, waiting up to `timeout` for one.
+    pub fn status_change(&mut self, timeout: Duration) -> Result<Option<PrinterStatus>, PrinterError> {
+        if let Some(s) = self.asb_status.take() {
+            return Ok(Some(s));
+        }
+        match self.await_reply(timeout, "a status report", |r| match r {
+            Reply::Asb(block) => Some(PrinterStatus::from_asb(block)),
+            _ => None,
+        }) {
+            Ok(s) => Ok(Some(s)),
+            Err(PrinterError::NoAnswer { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// GET_PORT_STATUS of a USB printer: the IEEE 1284 status byte, coarser than DLE EOT but
+    /// answered even by unidirectional printers. `None` for links that are not USB.
+    pub fn port_status(&mut self) -> Option<Result<PortStatus, PrinterError>> {
+        let PrinterLink::Usb(dev) = &mut self.link else { return None };
+        let mut byte = [0u8; 1];
+        Some(
+            dev.class_request_in(1, 0, false, &mut byte)
+                .map(|_| PortStatus::from_byte(byte[0]))
+                .map_err(Into::into),
+        )
     }
 
     /// Asks DLE EOT 1–4 one at a time, after draining stale replies.
@@ -210,6 +293,10 @@ impl Printer {
         let Encoded { bytes, notes } = encode::encode(slip, self.profile)?;
         for chunk in bytes.chunks(4096) {
             self.link.send(chunk)?;
+        }
+        if self.asb {
+            // The job began with ESC @, which switched status reports off.
+            self.link.send(&[0x1D, b'a', 0x0F])?;
         }
         tracing::info!(printer = %self.describe(), bytes = bytes.len(), "slip sent");
         if !can_talk {
@@ -258,4 +345,23 @@ pub fn test_slip(profile: &Profile, device: &str) -> Slip {
         .barcode("20261127000123")
         .feed(2)
         .cut()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn port_status_bits() {
+        // What the rig's printer gadget answered: 0x18 ready, 0x08 not selected.
+        assert_eq!(
+            PortStatus::from_byte(0x18),
+            PortStatus { paper_empty: false, selected: true, error: false }
+        );
+        assert_eq!(
+            PortStatus::from_byte(0x08),
+            PortStatus { paper_empty: false, selected: false, error: false }
+        );
+        assert!(PortStatus::from_byte(0x30).paper_empty && PortStatus::from_byte(0x30).error);
+    }
 }

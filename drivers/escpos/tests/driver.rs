@@ -141,3 +141,28 @@ fn a_dead_printer_is_named_in_the_error() {
     let err = Printer::open(&device.parse().unwrap(), None).unwrap_err();
     assert!(err.to_string().contains(device.trim_start_matches("tcp:")), "{err}");
 }
+
+#[test]
+fn status_reports_arrive_by_themselves_and_survive_a_slip() {
+    use std::time::Duration;
+    let server = SimServer::tcp(PrinterSim::new()).unwrap();
+    let mut printer = open(&server);
+    assert!(printer.port_status().is_none(), "no IEEE 1284 port status over TCP");
+    printer.enable_status_reports().unwrap();
+    let first =
+        printer.status_change(Duration::from_secs(2)).unwrap().expect("the current status on switching on");
+    assert!(first.ready());
+    printer.print(&slip()).unwrap();
+    server.sim().open_cover();
+    let mut seen = None;
+    for _ in 0..10 {
+        match printer.status_change(Duration::from_millis(500)).unwrap() {
+            Some(s) if s.cover_open => {
+                seen = Some(s);
+                break;
+            }
+            _ => {}
+        }
+    }
+    assert!(seen.is_some_and(|s| !s.ready()), "the opened cover was reported without being asked");
+}

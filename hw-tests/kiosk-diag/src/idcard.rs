@@ -204,7 +204,7 @@ fn read(args: &ReadArgs) -> Result<u8> {
                 "kiosk-diag: no card was placed within {} s (the reader works: SAM ID {})",
                 args.wait, info.sam_id
             );
-            return Ok(exit::NO_CARD);
+            return Ok(exit::NOTHING_PRESENTED);
         }
         std::thread::sleep(kiosk_idcard::reader::MIN_POLL_INTERVAL);
     };

@@ -5,6 +5,7 @@ mod card_text;
 mod idcard;
 mod idcard_demo;
 mod printer;
+mod scanner;
 
 use std::process::ExitCode;
 
@@ -16,8 +17,8 @@ pub mod exit {
     /// A device, file or data error; the message on stderr says which.
     pub const FAILURE: u8 = 1;
     // 2 is clap's code for a usage error.
-    /// The check needed a card and none was placed in time.
-    pub const NO_CARD: u8 = 3;
+    /// The check needed a card or a scan and none was presented in time.
+    pub const NOTHING_PRESENTED: u8 = 3;
     /// The device answered and reports a problem (printer out of paper, cover open…).
     pub const NOT_READY: u8 = 4;
 }
@@ -27,7 +28,7 @@ pub mod exit {
     name = "kiosk-diag",
     version,
     about = "Diagnostics for the citizen-window kiosk's devices (市民之窗设备诊断)",
-    after_help = "Exit codes: 0 success, 1 device or data error, 2 usage error, 3 no card placed in time,\n\
+    after_help = "Exit codes: 0 success, 1 device or data error, 2 usage error, 3 no card placed or code scanned in time,\n\
                   4 the device answered and reports a problem (printer out of paper, cover open).\n\
                   Personal data is masked on output unless --unmasked is given; logs never contain it."
 )]
@@ -47,6 +48,9 @@ enum Command {
     /// Receipt printer (凭条打印机).
     #[command(subcommand)]
     Printer(printer::PrinterCommand),
+    /// QR/barcode scanner (扫码器).
+    #[command(subcommand)]
+    Scanner(scanner::ScannerCommand),
 }
 
 fn main() -> ExitCode {
@@ -63,6 +67,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Idcard(cmd) => idcard::run(cmd),
         Command::Printer(cmd) => printer::run(cmd),
+        Command::Scanner(cmd) => scanner::run(cmd),
     };
     match result {
         Ok(code) => ExitCode::from(code),

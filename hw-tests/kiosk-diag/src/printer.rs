@@ -72,11 +72,13 @@ fn open(target: &Target) -> Result<Printer> {
 fn status(target: &Target, json: bool) -> Result<u8> {
     let mut printer = open(target)?;
     let status = printer.status().with_context(|| format!("status of {}", printer.describe()))?;
+    let port = printer.port_status().transpose().context("USB port status (GET_PORT_STATUS)")?;
     if json {
         let value = serde_json::json!({
             "device": printer.describe(),
             "profile": printer.profile().name,
             "device_id": printer.device_id(),
+            "port_status": port,
             "ready": status.ready(),
             "status": status,
             "problems": status.problems(),
@@ -87,6 +89,12 @@ fn status(target: &Target, json: bool) -> Result<u8> {
         println!("配置 Profile      {}", printer.profile().name);
         if let Some(id) = printer.device_id() {
             println!("设备标识 Device ID {id}");
+        }
+        if let Some(p) = port {
+            println!(
+                "端口状态 USB port  paper empty {}, selected {}, error {}",
+                p.paper_empty, p.selected, p.error
+            );
         }
         let yes = |b: bool| if b { "是 yes" } else { "否 no" };
         println!("联机 Online       {}", yes(status.online));
