@@ -140,6 +140,6 @@ pub async fn run() -> Result<()> {
 
     service.shutdown().await;
     let _ = std::fs::remove_dir_all(&dir);
-    println!("\n演示结束 / Demo finished.");
+    println!("\n读卡演示结束 / ID card demo finished.");
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! which to replace.
 
 mod card_text;
+mod devices_demo;
 mod idcard;
 mod idcard_demo;
 mod printer;
@@ -42,6 +43,13 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Every device against its simulator through the real drivers: ID card reader, receipt
+    /// printer (with a slip preview PNG), QR scanner. Needs no hardware.
+    Demo {
+        /// Where to write the slip preview.
+        #[arg(long, default_value = "target/demo")]
+        out: std::path::PathBuf,
+    },
     /// Second-generation ID card reader (身份证阅读器).
     #[command(subcommand)]
     Idcard(idcard::IdcardCommand),
@@ -65,6 +73,7 @@ fn main() -> ExitCode {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let result = match cli.command {
+        Command::Demo { out } => devices_demo::run(&out).map(|()| exit::OK),
         Command::Idcard(cmd) => idcard::run(cmd),
         Command::Printer(cmd) => printer::run(cmd),
         Command::Scanner(cmd) => scanner::run(cmd),
