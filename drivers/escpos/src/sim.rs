@@ -8,11 +8,11 @@
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::thread::JoinHandle;
+use std::sync::atomic::Ordering;
+use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
+use kiosk_transport::devsim::{self, PtyHold, SimThread};
 use serialport::SerialPort;
 
 use crate::canvas::Canvas;
@@ -351,19 +351,12 @@ fn decode_code128(data: &[u8]) -> String {
 }
 
 /// A simulated printer answering on a pseudo-terminal or a TCP port from its own thread.
+#[derive(Debug)]
 pub struct SimServer {
-    sim: Arc<Mutex<PrinterSim>>,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
+    thread: SimThread<PrinterSim>,
     /// What the driver opens: `serial:/dev/pts/N` or `tcp:127.0.0.1:PORT`.
     pub device: String,
-    _keep: Option<serialport::TTYPort>,
-}
-
-impl std::fmt::Debug for SimServer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SimServer").field("device", &self.device).finish_non_exhaustive()
-    }
+    _hold: Option<PtyHold>,
 }
 
 trait Stream: Read + Write + Send {}
@@ -390,28 +383,23 @@ fn pump(stream: &mut dyn Stream, sim: &Mutex<PrinterSim>, buf: &mut [u8]) -> std
 
 impl SimServer {
     pub fn sim(&self) -> MutexGuard<'_, PrinterSim> {
-        self.sim.lock().unwrap_or_else(|p| p.into_inner())
+        self.thread.lock()
     }
 
     /// On a new pseudo-terminal (a serial printer).
     pub fn pty(sim: PrinterSim) -> std::io::Result<Self> {
-        let (mut master, slave) = serialport::TTYPort::pair()?;
-        let path = slave.name().ok_or_else(|| std::io::Error::other("pty without a path"))?;
+        let (mut master, hold) = devsim::pty()?;
         master.set_timeout(Duration::from_millis(20))?;
-        let (sim, stop) = (Arc::new(Mutex::new(sim)), Arc::new(AtomicBool::new(false)));
-        let thread = std::thread::spawn({
-            let (sim, stop) = (sim.clone(), stop.clone());
-            move || {
-                let mut buf = [0u8; 4096];
-                while !stop.load(Ordering::Relaxed) {
-                    // EIO while no host has the pty open: wait for one.
-                    if pump(&mut master, &sim, &mut buf).is_err() {
-                        std::thread::sleep(Duration::from_millis(20));
-                    }
+        let thread = SimThread::spawn("printer-sim", sim, move |sim, stop| {
+            let mut buf = [0u8; 4096];
+            while !stop.load(Ordering::Relaxed) {
+                // EIO while no host has the pty open: wait for one.
+                if pump(&mut master, sim, &mut buf).is_err() {
+                    std::thread::sleep(Duration::from_millis(20));
                 }
             }
-        });
-        Ok(Self { sim, stop, thread: Some(thread), device: format!("serial:{path}"), _keep: Some(slave) })
+        })?;
+        Ok(Self { thread, device: format!("serial:{}", hold.path), _hold: Some(hold) })
     }
 
     /// On a loopback TCP port (a network printer's port 9100), one connection at a time.
@@ -419,32 +407,19 @@ impl SimServer {
         let listener = TcpListener::bind("127.0.0.1:0")?;
         let device = format!("tcp:{}", listener.local_addr()?);
         listener.set_nonblocking(true)?;
-        let (sim, stop) = (Arc::new(Mutex::new(sim)), Arc::new(AtomicBool::new(false)));
-        let thread = std::thread::spawn({
-            let (sim, stop) = (sim.clone(), stop.clone());
-            move || {
-                let mut buf = [0u8; 4096];
-                while !stop.load(Ordering::Relaxed) {
-                    let Ok((mut conn, _)) = listener.accept() else {
-                        std::thread::sleep(Duration::from_millis(10));
-                        continue;
-                    };
-                    let _ = conn.set_nonblocking(false);
-                    let _ = conn.set_read_timeout(Some(Duration::from_millis(20)));
-                    while !stop.load(Ordering::Relaxed) && pump(&mut conn, &sim, &mut buf).is_ok() {}
-                }
+        let thread = SimThread::spawn("printer-sim", sim, move |sim, stop| {
+            let mut buf = [0u8; 4096];
+            while !stop.load(Ordering::Relaxed) {
+                let Ok((mut conn, _)) = listener.accept() else {
+                    std::thread::sleep(Duration::from_millis(10));
+                    continue;
+                };
+                let _ = conn.set_nonblocking(false);
+                let _ = conn.set_read_timeout(Some(Duration::from_millis(20)));
+                while !stop.load(Ordering::Relaxed) && pump(&mut conn, sim, &mut buf).is_ok() {}
             }
-        });
-        Ok(Self { sim, stop, thread: Some(thread), device, _keep: None })
-    }
-}
-
-impl Drop for SimServer {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
+        })?;
+        Ok(Self { thread, device, _hold: None })
     }
 }
 

@@ -6,11 +6,11 @@
 //! port.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::thread::JoinHandle;
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
+use kiosk_transport::devsim::{self, PtyHold, SimThread};
 use serialport::SerialPort;
 use tokio_util::codec::Decoder;
 use zeroize::Zeroizing;
@@ -279,17 +279,8 @@ pub enum SimLine {
 }
 
 /// A simulator answering on a serial port from its own thread until dropped.
-pub struct SimServer {
-    sim: Arc<Mutex<Simulator>>,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl std::fmt::Debug for SimServer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SimServer").finish_non_exhaustive()
-    }
-}
+#[derive(Debug)]
+pub struct SimServer(SimThread<Simulator>);
 
 impl SimServer {
     pub fn spawn(mut port: Box<dyn SerialPort>, line: SimLine, sim: Simulator) -> std::io::Result<Self> {
@@ -297,27 +288,12 @@ impl SimServer {
             port.set_baud_rate(sim.baud().bits_per_second())?;
         }
         port.set_timeout(Duration::from_millis(20))?;
-        let sim = Arc::new(Mutex::new(sim));
-        let stop = Arc::new(AtomicBool::new(false));
-        let thread = std::thread::Builder::new().name("idcard-sim".into()).spawn({
-            let (sim, stop) = (sim.clone(), stop.clone());
-            move || serve(port, line, &sim, &stop)
-        })?;
-        Ok(Self { sim, stop, thread: Some(thread) })
+        Ok(Self(SimThread::spawn("idcard-sim", sim, move |sim, stop| serve(port, line, sim, stop))?))
     }
 
     /// The simulator, to place cards and set faults while it runs.
     pub fn sim(&self) -> MutexGuard<'_, Simulator> {
-        self.sim.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-}
-
-impl Drop for SimServer {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
+        self.0.lock()
     }
 }
 
@@ -326,16 +302,14 @@ impl Drop for SimServer {
 pub struct PtySim {
     pub server: SimServer,
     pub path: String,
-    /// Held open so the pty survives the host closing and reopening its side.
-    _slave: serialport::TTYPort,
+    _hold: PtyHold,
 }
 
 impl PtySim {
     pub fn start(sim: Simulator) -> std::io::Result<Self> {
-        let (master, slave) = serialport::TTYPort::pair()?;
-        let path = slave.name().ok_or_else(|| std::io::Error::other("pseudo-terminal without a path"))?;
+        let (master, hold) = devsim::pty()?;
         let server = SimServer::spawn(Box::new(master), SimLine::PtyMaster, sim)?;
-        Ok(Self { server, path, _slave: slave })
+        Ok(Self { server, path: hold.path.clone(), _hold: hold })
     }
 
     /// Points `link` at this pty, as udev's `/dev/serial/by-id` links point at a tty, so that a

@@ -4,6 +4,7 @@
 //! move bytes. Links are blocking on purpose; drivers run them on their own threads so that a
 //! stalled device never blocks the async runtime the UI and the sync agent share.
 
+pub mod devsim;
 mod serial;
 mod stream;
 mod usb;
