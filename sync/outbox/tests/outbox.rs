@@ -1,0 +1,272 @@
+//! The outbox on real SQLite files: life of a submission, crash recovery, ordering, two
+//! processes sharing the file, a full disk, a corrupt file, a swapped key, a locked database, and
+//! no plaintext personal data on disk.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use kiosk_outbox::{NewSubmission, Options, Outbox, OutboxError, PayloadKey, State, now_ms};
+
+const LEASE: Duration = Duration::from_secs(60);
+
+struct TempDb(PathBuf);
+
+impl TempDb {
+    fn new(name: &str) -> Self {
+        let dir =
+            PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("outbox-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Self(dir)
+    }
+
+    fn path(&self) -> PathBuf {
+        self.0.join("kiosk.db")
+    }
+
+    /// Every byte SQLite keeps for this database: the file, its WAL and shared memory.
+    fn raw_bytes(&self) -> Vec<u8> {
+        ["kiosk.db", "kiosk.db-wal", "kiosk.db-shm"]
+            .iter()
+            .filter_map(|f| std::fs::read(self.0.join(f)).ok())
+            .flatten()
+            .collect()
+    }
+}
+
+impl Drop for TempDb {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn open(db: &TempDb, key: &PayloadKey) -> Outbox {
+    Outbox::open(&db.path(), key.clone(), Options::default()).unwrap()
+}
+
+fn sub<'a>(payload: &'a [u8], stream: &'a str) -> NewSubmission<'a> {
+    NewSubmission { item_code: "440605-JZZ-001", stream_key: stream, payload }
+}
+
+#[test]
+fn a_submission_from_queue_to_receipt() {
+    let db = TempDb::new("life");
+    let key = PayloadKey::generate();
+    let mut ob = open(&db, &key);
+    let t0 = now_ms();
+    let e = ob.enqueue(&sub(b"{\"name\":\"x\"}", ""), t0).unwrap();
+    assert_eq!(e.idempotency_key.len(), 36, "a UUIDv7");
+    let claimed = ob.claim_due("agent", t0, 10, LEASE).unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(&*claimed[0].payload, b"{\"name\":\"x\"}");
+    assert_eq!(claimed[0].idempotency_key, e.idempotency_key);
+    assert!(ob.claim_due("agent", t0, 10, LEASE).unwrap().is_empty(), "leased rows are not handed out twice");
+    ob.ack(e.id, "NH2026112700001", t0 + 5).unwrap();
+    let row = ob.row(e.id).unwrap().unwrap();
+    assert_eq!(
+        (row.state, row.case_number.as_deref(), row.acked_at),
+        (State::Acked, Some("NH2026112700001"), Some(t0 + 5))
+    );
+    let stats = ob.stats(t0 + 10).unwrap();
+    assert_eq!((stats.pending, stats.acked, stats.oldest_pending_ms), (0, 1, None));
+    assert!(matches!(ob.ack(e.id, "again", t0), Err(OutboxError::WrongState { state: State::Acked, .. })));
+    assert!(matches!(ob.ack(999, "x", t0), Err(OutboxError::NotFound(999))));
+}
+
+#[test]
+fn a_restart_keeps_the_queue_and_voids_old_leases() {
+    let db = TempDb::new("restart");
+    let key = PayloadKey::generate();
+    let t0 = now_ms();
+    let ids: Vec<i64> = {
+        let mut ob = open(&db, &key);
+        let ids = (0..3).map(|i| ob.enqueue(&sub(format!("p{i}").as_bytes(), ""), t0).unwrap().id).collect();
+        assert_eq!(ob.claim_due("agent-1", t0, 2, LEASE).unwrap().len(), 2);
+        ids
+        // dropped here as a killed agent would be: two rows in flight
+    };
+    let mut ob = open(&db, &key);
+    assert_eq!(ob.stats(t0).unwrap().in_flight, 2);
+    assert_eq!(ob.recover_in_flight().unwrap(), 2);
+    let claimed = ob.claim_due("agent-2", t0, 10, LEASE).unwrap();
+    assert_eq!(claimed.iter().map(|c| c.id).collect::<Vec<_>>(), ids);
+}
+
+#[test]
+fn retries_wait_their_turn_unless_the_clock_jumped_back() {
+    let db = TempDb::new("retry");
+    let key = PayloadKey::generate();
+    let mut ob = open(&db, &key);
+    let t0 = 1_800_000_000_000;
+    let id = ob.enqueue(&sub(b"p", ""), t0).unwrap().id;
+    ob.claim_due("a", t0, 1, LEASE).unwrap();
+    ob.retry_at(id, t0 + 60_000, Some(503), "gateway 503").unwrap();
+    assert!(ob.claim_due("a", t0 + 59_000, 1, LEASE).unwrap().is_empty());
+    let row = ob.row(id).unwrap().unwrap();
+    assert_eq!(
+        (row.attempts, row.last_status, row.last_error.as_deref()),
+        (1, Some(503), Some("gateway 503"))
+    );
+    assert_eq!(ob.claim_due("a", t0 + 60_000, 1, LEASE).unwrap().len(), 1);
+    ob.retry_at(id, t0 + 120_000, None, "timeout").unwrap();
+    // The clock is set back a day: a retry time far ahead is not waited for.
+    assert_eq!(ob.claim_due("a", t0 - 86_400_000, 1, LEASE).unwrap().len(), 1);
+}
+
+#[test]
+fn streams_keep_order_and_a_dead_row_blocks_nothing() {
+    let db = TempDb::new("order");
+    let key = PayloadKey::generate();
+    let mut ob = open(&db, &key);
+    let t = now_ms();
+    let a1 = ob.enqueue(&sub(b"a1", "applicant-a"), t).unwrap().id;
+    let a2 = ob.enqueue(&sub(b"a2", "applicant-a"), t).unwrap().id;
+    let b1 = ob.enqueue(&sub(b"b1", "applicant-b"), t).unwrap().id;
+    let free = ob.enqueue(&sub(b"free", ""), t).unwrap().id;
+    let ids = |c: Vec<kiosk_outbox::Claimed>| c.iter().map(|c| c.id).collect::<Vec<_>>();
+    assert_eq!(ids(ob.claim_due("x", t, 10, LEASE).unwrap()), [a1, b1, free], "a2 waits for a1");
+    ob.dead_letter(a1, Some(422), "rejected by the office").unwrap();
+    assert_eq!(ids(ob.claim_due("x", t, 10, LEASE).unwrap()), [a2], "a dead a1 does not hold a2 up");
+    assert_eq!(ob.stats(t).unwrap().dead, 1);
+    ob.requeue(a1, t).unwrap();
+    assert_eq!(ob.row(a1).unwrap().unwrap().state, State::Pending);
+    assert!(matches!(ob.requeue(a1, t), Err(OutboxError::WrongState { .. })));
+    ob.claim_due("x", t, 10, LEASE).unwrap();
+    ob.dead_letter(a1, Some(422), "again").unwrap();
+    assert_eq!(ob.purge_dead().unwrap(), 1);
+    assert!(ob.row(a1).unwrap().is_none());
+    assert_eq!(ob.list(Some(State::InFlight), 10).unwrap().len(), 3);
+}
+
+#[test]
+fn the_ui_and_the_agent_share_the_file() {
+    let db = TempDb::new("shared");
+    let key = PayloadKey::generate();
+    open(&db, &key);
+    let (path, k1, k2) = (db.path(), key.clone(), key.clone());
+    let ui = std::thread::spawn({
+        let path = path.clone();
+        move || {
+            let mut ob = Outbox::open(&path, k1, Options::default()).unwrap();
+            for i in 0..200 {
+                ob.enqueue(&sub(format!("form {i}").as_bytes(), ""), now_ms()).unwrap();
+            }
+        }
+    });
+    let agent = std::thread::spawn(move || {
+        let mut ob = Outbox::open(&path, k2, Options::default()).unwrap();
+        let mut acked = Vec::new();
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while acked.len() < 200 && std::time::Instant::now() < deadline {
+            for c in ob.claim_due("agent", now_ms(), 16, LEASE).unwrap() {
+                ob.ack(c.id, &format!("case-{}", c.id), now_ms()).unwrap();
+                acked.push(String::from_utf8(c.payload.to_vec()).unwrap());
+            }
+        }
+        acked
+    });
+    ui.join().unwrap();
+    let mut acked = agent.join().unwrap();
+    acked.sort();
+    acked.dedup();
+    assert_eq!(acked.len(), 200, "every form uploaded exactly once");
+}
+
+#[test]
+fn a_full_disk_refuses_new_work_and_loses_nothing() {
+    let db = TempDb::new("full");
+    let key = PayloadKey::generate();
+    let mut ob =
+        Outbox::open(&db.path(), key.clone(), Options { max_pages: Some(40), ..Options::default() }).unwrap();
+    let payload = vec![b'x'; 3000];
+    let mut queued = 0;
+    let err = loop {
+        match ob.enqueue(&sub(&payload, ""), now_ms()) {
+            Ok(_) => queued += 1,
+            Err(e) => break e,
+        }
+        assert!(queued < 1000, "the cap never bit");
+    };
+    assert!(matches!(err, OutboxError::DiskFull { .. }), "{err}");
+    assert!(err.to_string().contains("nothing already queued was lost"));
+    drop(ob);
+    let ob = open(&db, &key);
+    assert_eq!(ob.stats(now_ms()).unwrap().pending, queued);
+}
+
+#[test]
+fn back_pressure_before_the_disk_fills() {
+    let db = TempDb::new("limit");
+    let mut ob =
+        Outbox::open(&db.path(), PayloadKey::generate(), Options { max_pending: 3, ..Options::default() })
+            .unwrap();
+    for _ in 0..3 {
+        ob.enqueue(&sub(b"p", ""), now_ms()).unwrap();
+    }
+    let err = ob.enqueue(&sub(b"p", ""), now_ms()).unwrap_err();
+    assert!(matches!(err, OutboxError::QueueFull { pending: 3 }), "{err}");
+}
+
+#[test]
+fn a_corrupt_file_or_a_swapped_key_is_named_not_guessed() {
+    let db = TempDb::new("corrupt");
+    std::fs::write(db.path(), b"this is not an SQLite database, just some bytes on a bad sector....")
+        .unwrap();
+    let err = Outbox::open(&db.path(), PayloadKey::generate(), Options::default()).unwrap_err();
+    assert!(matches!(err, OutboxError::Corrupt { .. }), "{err}");
+    assert!(err.to_string().contains("do not delete the -wal file"), "{err}");
+
+    let db = TempDb::new("swapped");
+    let mut ob = open(&db, &PayloadKey::generate());
+    ob.enqueue(&sub(b"p", ""), now_ms()).unwrap();
+    drop(ob);
+    let mut other = open(&db, &PayloadKey::generate());
+    assert!(matches!(other.claim_due("a", now_ms(), 1, LEASE), Err(OutboxError::Tampered)));
+}
+
+#[test]
+fn a_locked_database_is_a_clear_error_and_keeps_the_queue() {
+    let db = TempDb::new("locked");
+    let key = PayloadKey::generate();
+    let mut ob = Outbox::open(
+        &db.path(),
+        key.clone(),
+        Options { busy_timeout: Duration::from_millis(200), ..Options::default() },
+    )
+    .unwrap();
+    ob.enqueue(&sub(b"before", ""), now_ms()).unwrap();
+    let blocker = rusqlite::Connection::open(db.path()).unwrap();
+    blocker.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let err = ob.enqueue(&sub(b"during", ""), now_ms()).unwrap_err();
+    assert!(matches!(err, OutboxError::Busy { .. }), "{err}");
+    blocker.execute_batch("ROLLBACK").unwrap();
+    ob.enqueue(&sub(b"after", ""), now_ms()).unwrap();
+    assert_eq!(ob.stats(now_ms()).unwrap().pending, 2);
+}
+
+#[test]
+fn no_plaintext_personal_data_on_disk() {
+    let db = TempDb::new("pii");
+    let key = PayloadKey::generate();
+    let mut ob = open(&db, &key);
+    let form = r#"{"name":"陈喆","id_number":"440605199005171237","address":"广东省佛山市南海区桂城街道南海大道北88号","phone":"13800138000"}"#;
+    let secrets = ["陈喆", "440605199005171237", "南海大道北88号", "13800138000"];
+    let ids: Vec<i64> =
+        (0..20).map(|_| ob.enqueue(&sub(form.as_bytes(), ""), now_ms()).unwrap().id).collect();
+    let raw = db.raw_bytes();
+    assert!(raw.len() > 10_000, "the capture holds the database");
+    for s in secrets {
+        assert!(!raw.windows(s.len()).any(|w| w == s.as_bytes()), "{s} is on disk in plaintext");
+    }
+    // Uploaded and acknowledged: the ciphertext goes too, only receipts remain.
+    for c in ob.claim_due("a", now_ms(), 100, LEASE).unwrap() {
+        ob.ack(c.id, "NH1", now_ms()).unwrap();
+    }
+    drop(ob);
+    let conn = rusqlite::Connection::open(db.path()).unwrap();
+    let left: i64 = conn
+        .query_row("SELECT count(*) FROM submission WHERE payload IS NOT NULL", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(left, 0);
+    assert_eq!(ids.len(), 20);
+}
