@@ -194,6 +194,8 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX submission_due ON submission (state, next_attempt_at);
     CREATE INDEX submission_stream ON submission (stream_key, id) WHERE stream_key != '';",
+    // 2: device states the UI reports, for the agent's heartbeat (no personal data).
+    "CREATE TABLE device_state (device TEXT PRIMARY KEY, state TEXT NOT NULL, updated_at INTEGER NOT NULL);",
 ];
 
 /// The outbox on one SQLite file. Open one per process (or thread); they share the file safely.
@@ -457,6 +459,38 @@ impl Outbox {
             self.conn.execute("DELETE FROM submission WHERE state = 'dead'", []).map_err(|e| self.err(e))?;
         self.conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)").map_err(|e| self.err(e))?;
         Ok(n)
+    }
+
+    /// When the earliest waiting submission falls due, if any is waiting.
+    pub fn next_due_at(&self) -> Result<Option<i64>, OutboxError> {
+        self.conn
+            .query_row("SELECT min(next_attempt_at) FROM submission WHERE state = 'pending'", [], |r| {
+                r.get(0)
+            })
+            .map_err(|e| self.err(e))
+    }
+
+    /// The UI records a device's state (`ok`, `paper_near_end`, `disconnected`…) for heartbeats.
+    pub fn set_device_state(&mut self, device: &str, state: &str, now: i64) -> Result<(), OutboxError> {
+        self.conn
+            .execute(
+                "INSERT INTO device_state (device, state, updated_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (device) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
+                params![device, state, now],
+            )
+            .map(drop)
+            .map_err(|e| self.err(e))
+    }
+
+    pub fn device_states(&self) -> Result<Vec<(String, String)>, OutboxError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT device, state FROM device_state ORDER BY device")
+            .map_err(|e| self.err(e))?;
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(|e| self.err(e))?
+            .collect::<Result<_, _>>()
+            .map_err(|e| self.err(e))
     }
 
     pub fn stats(&self, now: i64) -> Result<Stats, OutboxError> {

@@ -270,3 +270,21 @@ fn no_plaintext_personal_data_on_disk() {
     assert_eq!(left, 0);
     assert_eq!(ids.len(), 20);
 }
+
+#[test]
+fn device_states_and_the_next_due_time() {
+    let db = TempDb::new("devices");
+    let mut ob = open(&db, &PayloadKey::generate());
+    ob.set_device_state("printer", "ok", 1).unwrap();
+    ob.set_device_state("printer", "paper_near_end", 2).unwrap();
+    ob.set_device_state("idcard", "ok", 2).unwrap();
+    assert_eq!(
+        ob.device_states().unwrap(),
+        [("idcard".into(), "ok".into()), ("printer".into(), "paper_near_end".into())]
+    );
+    assert_eq!(ob.next_due_at().unwrap(), None);
+    let id = ob.enqueue(&sub(b"p", ""), 1000).unwrap().id;
+    ob.claim_due("a", 1000, 1, LEASE).unwrap();
+    ob.retry_at(id, 5000, None, "x").unwrap();
+    assert_eq!(ob.next_due_at().unwrap(), Some(5000));
+}

@@ -1,0 +1,107 @@
+//! A gateway with faults on loopback, certificates for one kiosk, and an agent configuration.
+#![allow(dead_code)] // each test binary uses a different part of this helper
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use kiosk_gateway::{Faults, Gateway, certs};
+use kiosk_outbox::{NewSubmission, Options, Outbox, PayloadKey, now_ms};
+
+pub const KIOSK: &str = "NH-GC-0007";
+pub const SECRET: &str = "dev-secret-0123456789";
+
+pub struct Rig {
+    pub dir: PathBuf,
+    pub api: SocketAddr,
+    pub admin: SocketAddr,
+    pub gateway: std::sync::Arc<Gateway>,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl Rig {
+    pub fn start(name: &str, faults: Faults) -> Self {
+        let dir =
+            PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("sync-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        certs::generate(&dir.join("certs"), &[KIOSK.to_owned()]).unwrap();
+        std::fs::write(dir.join("app-secret"), SECRET).unwrap();
+        let secrets = HashMap::from([("kiosk-dev".to_owned(), SECRET.as_bytes().to_vec())]);
+        let gateway = Gateway::new(&dir.join("gateway.db"), secrets, faults, 42).unwrap();
+        let runtime =
+            tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        let running = runtime
+            .block_on(kiosk_gateway::start(
+                gateway,
+                &dir.join("certs"),
+                "127.0.0.1:0".parse().unwrap(),
+                "127.0.0.1:0".parse().unwrap(),
+            ))
+            .unwrap();
+        Self { dir, api: running.api, admin: running.admin, gateway: running.gateway, _runtime: runtime }
+    }
+
+    /// Writes an agent configuration with fast retries, for `secret_file` (the right one by
+    /// default).
+    pub fn config(&self, secret_file: Option<&Path>) -> PathBuf {
+        let (cert, key) = certs::kiosk_files(Path::new("certs"), KIOSK);
+        let text = format!(
+            r#"kiosk_id = "{KIOSK}"
+gateway = "https://127.0.0.1:{port}"
+app_key = "kiosk-dev"
+app_secret_file = "{secret}"
+ca = "certs/ca.pem"
+client_cert = "{cert}"
+client_key = "{key}"
+outbox = "kiosk.db"
+payload_key = "payload.key"
+
+[upload]
+timeout_ms = 1500
+concurrency = 8
+backoff_base_ms = 20
+backoff_cap_ms = 300
+heartbeat_secs = 1
+poll_ms = 50
+"#,
+            port = self.api.port(),
+            secret = secret_file.map_or("app-secret".into(), |p| p.display().to_string()),
+            cert = cert.display(),
+            key = key.display(),
+        );
+        let path = self.dir.join("kiosk-sync.toml");
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    pub fn outbox(&self) -> Outbox {
+        let key = PayloadKey::load_or_create(&self.dir.join("payload.key")).unwrap();
+        Outbox::open(&self.dir.join("kiosk.db"), key, Options { max_pending: u64::MAX, ..Options::default() })
+            .unwrap()
+    }
+
+    /// Queues `n` forms carrying (invented) personal data, as the UI would.
+    pub fn enqueue(&self, n: usize) -> Vec<String> {
+        let mut ob = self.outbox();
+        (0..n)
+            .map(|i| {
+                let form = format!(
+                    r#"{{"item_code":"440605-JZZ-001","kiosk_id":"{KIOSK}","form":{{"name":"陈喆","id_number":"440605199005171237","address":"广东省佛山市南海区桂城街道南海大道北88号","seq":{i}}}}}"#
+                );
+                ob.enqueue(&NewSubmission { item_code: "440605-JZZ-001", stream_key: "", payload: form.as_bytes() }, now_ms()).unwrap().idempotency_key
+            })
+            .collect()
+    }
+
+    /// Every submission the gateway filed: idempotency key → case number.
+    pub fn filed(&self) -> Vec<(String, String)> {
+        let conn = rusqlite::Connection::open(self.dir.join("gateway.db")).unwrap();
+        let mut stmt = conn
+            .prepare("SELECT idempotency_key, case_number FROM submission ORDER BY idempotency_key")
+            .unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().collect::<Result<_, _>>().unwrap()
+    }
+}
+
+pub const PERSONAL: [&str; 3] = ["陈喆", "440605199005171237", "南海大道北88号"];

@@ -1,0 +1,460 @@
+//! The reference gateway: the kiosk upload API of `sync/openapi.yaml` with its own SQLite store,
+//! for development, the demo and the tests. Kiosks talk to it over TLS with a client certificate
+//! and signed requests; technicians and admins read counts and the fleet view on a separate
+//! plain-HTTP admin port (bind it to loopback). It can inject faults: 5xx, 429 with Retry-After,
+//! slow answers past the client's timeout, connections dropped after the submission was filed,
+//! and bodies that trickle.
+
+pub mod certs;
+pub mod store;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Json, Router};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::service::TowerToHyperService;
+use kiosk_sync_proto as proto;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use sha2::{Digest, Sha256};
+use tokio::net::TcpListener;
+use tokio::sync::Notify;
+
+use crate::store::{Outcome, Store};
+
+/// Fault rates (0.0–1.0 each, drawn once per submission).
+#[derive(Debug, Clone, Default)]
+pub struct Faults {
+    pub server_error: f64,
+    pub too_many: f64,
+    pub retry_after_secs: u64,
+    /// Answer only after `slow_secs`, past a kiosk's timeout (the submission is still filed).
+    pub timeout: f64,
+    pub slow_secs: u64,
+    /// File the submission, then drop the connection without answering.
+    pub drop: f64,
+    /// Answer with a body that trickles out a byte at a time.
+    pub slow_body: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fault {
+    None,
+    ServerError,
+    TooMany,
+    Timeout,
+    Drop,
+    SlowBody,
+}
+
+pub struct Gateway {
+    store: Store,
+    /// App key → shared secret.
+    secrets: HashMap<String, Vec<u8>>,
+    faults: Faults,
+    rng: Mutex<fastrand::Rng>,
+}
+
+impl std::fmt::Debug for Gateway {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Gateway").field("faults", &self.faults).finish_non_exhaustive()
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
+impl Gateway {
+    pub fn new(db: &Path, secrets: HashMap<String, Vec<u8>>, faults: Faults, seed: u64) -> Result<Self> {
+        let store = Store::open(db).with_context(|| format!("opening the gateway store {}", db.display()))?;
+        Ok(Self { store, secrets, faults, rng: Mutex::new(fastrand::Rng::with_seed(seed)) })
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    fn draw(&self) -> Fault {
+        let x = self.rng.lock().unwrap_or_else(|p| p.into_inner()).f64();
+        let f = &self.faults;
+        let mut edge = 0.0;
+        for (p, fault) in [
+            (f.server_error, Fault::ServerError),
+            (f.too_many, Fault::TooMany),
+            (f.timeout, Fault::Timeout),
+            (f.drop, Fault::Drop),
+            (f.slow_body, Fault::SlowBody),
+        ] {
+            edge += p;
+            if x < edge {
+                let _ = self.store.bump("faults");
+                return fault;
+            }
+        }
+        Fault::None
+    }
+}
+
+/// What the TLS layer learned about this connection.
+#[derive(Debug, Clone)]
+struct Conn {
+    /// The common name of the client certificate: the kiosk ID.
+    kiosk: Option<String>,
+    abort: Arc<Notify>,
+}
+
+fn problem(status: StatusCode, code: &str, message: &str) -> Response {
+    (status, Json(proto::Problem { code: code.to_owned(), message: message.to_owned() })).into_response()
+}
+
+/// Why a request was turned away, answered as a problem document.
+#[derive(Debug)]
+struct Rejection(StatusCode, &'static str, String);
+
+impl IntoResponse for Rejection {
+    fn into_response(self) -> Response {
+        problem(self.0, self.1, &self.2)
+    }
+}
+
+/// Checks the signed headers; the kiosk ID on success.
+fn verify(
+    gw: &Gateway,
+    conn: &Conn,
+    headers: &HeaderMap,
+    path: &str,
+    key: &str,
+    body: &[u8],
+) -> Result<String, Rejection> {
+    let h = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+    let missing = |name: &str| {
+        Rejection(StatusCode::BAD_REQUEST, "missing_header", format!("header {name} is required"))
+    };
+    let kiosk = h(proto::HEADER_KIOSK_ID).ok_or_else(|| missing(proto::HEADER_KIOSK_ID))?;
+    if conn.kiosk.as_deref() != Some(kiosk) {
+        return Err(Rejection(
+            StatusCode::FORBIDDEN,
+            "kiosk_mismatch",
+            "the kiosk ID does not match the client certificate".into(),
+        ));
+    }
+    let app_key = h(proto::HEADER_APP_KEY).ok_or_else(|| missing(proto::HEADER_APP_KEY))?;
+    let secret = gw
+        .secrets
+        .get(app_key)
+        .ok_or_else(|| Rejection(StatusCode::UNAUTHORIZED, "unknown_app_key", "unknown app key".into()))?;
+    let timestamp: i64 =
+        h(proto::HEADER_TIMESTAMP).ok_or_else(|| missing(proto::HEADER_TIMESTAMP))?.parse().map_err(
+            |_| Rejection(StatusCode::BAD_REQUEST, "bad_timestamp", "timestamp must be Unix seconds".into()),
+        )?;
+    let now = now_ms();
+    if (now / 1000 - timestamp).abs() > proto::REPLAY_WINDOW_SECS {
+        return Err(Rejection(
+            StatusCode::UNAUTHORIZED,
+            "clock_skew",
+            "timestamp outside the replay window: check the kiosk's clock (NTP)".into(),
+        ));
+    }
+    let nonce = h(proto::HEADER_NONCE).ok_or_else(|| missing(proto::HEADER_NONCE))?;
+    let signature = h(proto::HEADER_SIGNATURE).ok_or_else(|| missing(proto::HEADER_SIGNATURE))?;
+    let alg = proto::Algorithm::from_name(h(proto::HEADER_SIGNATURE_ALG).unwrap_or("HMAC-SHA256"))
+        .ok_or_else(|| {
+            Rejection(
+                StatusCode::BAD_REQUEST,
+                "bad_algorithm",
+                "signature algorithm must be HMAC-SHA256 or HMAC-SM3".into(),
+            )
+        })?;
+    let signed = proto::Signed { method: "POST", path, timestamp, nonce, idempotency_key: key, body };
+    if !signed.verify(alg, secret, signature) {
+        return Err(Rejection(
+            StatusCode::UNAUTHORIZED,
+            "bad_signature",
+            "the request signature does not verify".into(),
+        ));
+    }
+    match gw.store.fresh_nonce(kiosk, nonce, now, proto::REPLAY_WINDOW_SECS * 1000) {
+        Ok(true) => Ok(kiosk.to_owned()),
+        Ok(false) => {
+            Err(Rejection(StatusCode::UNAUTHORIZED, "replayed_nonce", "this nonce was used already".into()))
+        }
+        Err(e) => Err(Rejection(StatusCode::INTERNAL_SERVER_ERROR, "store", e.to_string())),
+    }
+}
+
+async fn submit(
+    State(gw): State<Arc<Gateway>>,
+    Extension(conn): Extension<Conn>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let fault = gw.draw();
+    match fault {
+        Fault::ServerError => {
+            return problem(StatusCode::SERVICE_UNAVAILABLE, "injected", "injected server error");
+        }
+        Fault::TooMany => {
+            let mut r = problem(StatusCode::TOO_MANY_REQUESTS, "injected", "slow down");
+            r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(gw.faults.retry_after_secs));
+            return r;
+        }
+        _ => {}
+    }
+    let Some(key) =
+        headers.get(proto::HEADER_IDEMPOTENCY_KEY).and_then(|v| v.to_str().ok()).map(str::to_owned)
+    else {
+        return problem(StatusCode::BAD_REQUEST, "missing_header", "header idempotency-key is required");
+    };
+    let kiosk = match verify(&gw, &conn, &headers, proto::PATH_SUBMISSIONS, &key, &body) {
+        Ok(k) => k,
+        Err(r) => {
+            let _ = gw.store.bump("rejected");
+            return r.into_response();
+        }
+    };
+    let item_code = match serde_json::from_slice::<serde_json::Value>(&body) {
+        Ok(v) => v.get("item_code").and_then(|c| c.as_str()).map(str::to_owned),
+        Err(_) => None,
+    };
+    let Some(item_code) = item_code else {
+        let _ = gw.store.bump("rejected");
+        return problem(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+            "the body must be JSON with an item_code",
+        );
+    };
+    if fault == Fault::Timeout {
+        tokio::time::sleep(Duration::from_secs(gw.faults.slow_secs)).await;
+    }
+    let hash = hex::encode(Sha256::digest(&body));
+    let store_gw = gw.clone();
+    let outcome =
+        tokio::task::spawn_blocking(move || store_gw.store.submit(&key, &kiosk, &item_code, &hash, now_ms()))
+            .await;
+    let (status, accepted) = match outcome {
+        Ok(Ok(Outcome::New(a))) => (StatusCode::CREATED, a),
+        Ok(Ok(Outcome::Duplicate(a))) => (StatusCode::OK, a),
+        Ok(Ok(Outcome::Conflict)) => {
+            return problem(
+                StatusCode::CONFLICT,
+                "idempotency_key_reused",
+                "this idempotency key was used for a different submission",
+            );
+        }
+        Ok(Err(e)) => return problem(StatusCode::INTERNAL_SERVER_ERROR, "store", &e.to_string()),
+        Err(e) => return problem(StatusCode::INTERNAL_SERVER_ERROR, "store", &e.to_string()),
+    };
+    match fault {
+        Fault::Drop => {
+            // Filed, but the kiosk never hears so: it must send again and get the same case.
+            conn.abort.notify_one();
+            std::future::pending::<()>().await;
+            unreachable!()
+        }
+        Fault::SlowBody => {
+            let json = serde_json::to_vec(&accepted).expect("answers serialise");
+            let stream = tokio_stream_bytes(json);
+            Response::builder()
+                .status(status)
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from_stream(stream))
+                .expect("a valid response")
+        }
+        _ => (status, Json(accepted)).into_response(),
+    }
+}
+
+/// A body that trickles out one byte every 20 ms.
+fn tokio_stream_bytes(
+    bytes: Vec<u8>,
+) -> impl futures_core::Stream<Item = Result<Bytes, std::io::Error>> + Send {
+    futures_util::stream::unfold(0usize, move |i| {
+        let bytes = bytes.clone();
+        async move {
+            if i >= bytes.len() {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            Some((Ok(Bytes::copy_from_slice(&bytes[i..i + 1])), i + 1))
+        }
+    })
+}
+
+async fn heartbeat(
+    State(gw): State<Arc<Gateway>>,
+    Extension(conn): Extension<Conn>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let kiosk = match verify(&gw, &conn, &headers, proto::PATH_HEARTBEATS, "", &body) {
+        Ok(k) => k,
+        Err(r) => return r.into_response(),
+    };
+    let Ok(hb) = serde_json::from_slice::<proto::Heartbeat>(&body) else {
+        return problem(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", "not a heartbeat document");
+    };
+    if hb.kiosk_id != kiosk {
+        return problem(StatusCode::FORBIDDEN, "kiosk_mismatch", "the heartbeat names another kiosk");
+    }
+    match gw.store.heartbeat(&hb, now_ms()) {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, "store", &e.to_string()),
+    }
+}
+
+async fn counts(State(gw): State<Arc<Gateway>>) -> Response {
+    match gw.store.counts() {
+        Ok(c) => Json(c).into_response(),
+        Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, "store", &e.to_string()),
+    }
+}
+
+async fn fleet_json(State(gw): State<Arc<Gateway>>) -> Response {
+    match gw.store.fleet() {
+        Ok(f) => Json(f).into_response(),
+        Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, "store", &e.to_string()),
+    }
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+async fn fleet_html(State(gw): State<Arc<Gateway>>) -> Response {
+    let rows = match gw.store.fleet() {
+        Ok(f) => f,
+        Err(e) => return problem(StatusCode::INTERNAL_SERVER_ERROR, "store", &e.to_string()),
+    };
+    let now = now_ms();
+    let body: String = rows
+        .iter()
+        .map(|r| {
+            let hb = &r.heartbeat;
+            let devices: Vec<String> = hb.devices.iter().map(|(k, v)| format!("{}: {}", escape(k), escape(v))).collect();
+            format!(
+                "<tr><td>{}</td><td>{} s ago</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                escape(&r.kiosk_id),
+                (now - r.last_seen) / 1000,
+                escape(&hb.software_version),
+                escape(hb.catalogue_version.as_deref().unwrap_or("—")),
+                hb.queue_pending,
+                hb.queue_dead,
+                devices.join(", ")
+            )
+        })
+        .collect();
+    Html(format!(
+        "<!doctype html><html lang=\"zh-CN\"><meta charset=\"utf-8\"><title>市民之窗 终端状态 / Kiosk fleet</title>\
+         <h1>市民之窗 终端状态 / Kiosk fleet</h1><table border=\"1\" cellpadding=\"4\">\
+         <tr><th>终端 Kiosk</th><th>最近心跳 Last seen</th><th>版本 Version</th><th>事项目录 Catalogue</th>\
+         <th>待上传 Pending</th><th>失败 Dead</th><th>设备 Devices</th></tr>{body}</table></html>"
+    ))
+    .into_response()
+}
+
+/// The kiosk-facing API (served over mutual TLS).
+pub fn api_router(gw: Arc<Gateway>) -> Router {
+    Router::new()
+        .route(proto::PATH_SUBMISSIONS, post(submit))
+        .route(proto::PATH_HEARTBEATS, post(heartbeat))
+        .with_state(gw)
+}
+
+/// Counts and the fleet view (plain HTTP; bind to loopback or an admin network).
+pub fn admin_router(gw: Arc<Gateway>) -> Router {
+    Router::new()
+        .route("/admin/counts", get(counts))
+        .route("/v1/fleet", get(fleet_json))
+        .route("/fleet", get(fleet_html))
+        .with_state(gw)
+}
+
+/// TLS that insists on a client certificate issued by the kiosk CA.
+pub fn tls_config(certs_dir: &Path) -> Result<Arc<rustls::ServerConfig>> {
+    let ca = CertificateDer::pem_file_iter(certs_dir.join(certs::CA))
+        .with_context(|| format!("reading {}", certs_dir.join(certs::CA).display()))?
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut roots = rustls::RootCertStore::empty();
+    for c in ca {
+        roots.add(c)?;
+    }
+    let verifier = rustls::server::WebPkiClientVerifier::builder(Arc::new(roots)).build()?;
+    let chain =
+        CertificateDer::pem_file_iter(certs_dir.join(certs::SERVER))?.collect::<Result<Vec<_>, _>>()?;
+    let key = PrivateKeyDer::from_pem_file(certs_dir.join(certs::SERVER_KEY))?;
+    let config =
+        rustls::ServerConfig::builder().with_client_cert_verifier(verifier).with_single_cert(chain, key)?;
+    Ok(Arc::new(config))
+}
+
+fn common_name(cert: &CertificateDer<'_>) -> Option<String> {
+    let (_, parsed) = x509_parser::parse_x509_certificate(cert.as_ref()).ok()?;
+    parsed.subject().iter_common_name().next()?.as_str().ok().map(str::to_owned)
+}
+
+/// Serves the API over mutual TLS until the listener fails.
+pub async fn serve_tls(
+    listener: TcpListener,
+    tls: Arc<rustls::ServerConfig>,
+    gw: Arc<Gateway>,
+) -> Result<()> {
+    let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+    let app = api_router(gw);
+    loop {
+        let (tcp, peer) = listener.accept().await?;
+        let (acceptor, app) = (acceptor.clone(), app.clone());
+        tokio::spawn(async move {
+            let stream = match acceptor.accept(tcp).await {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::debug!(%peer, error = %e, "TLS handshake refused");
+                    return;
+                }
+            };
+            let kiosk = stream.get_ref().1.peer_certificates().and_then(|c| c.first()).and_then(common_name);
+            let abort = Arc::new(Notify::new());
+            let service =
+                TowerToHyperService::new(app.layer(Extension(Conn { kiosk, abort: abort.clone() })));
+            let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+            let connection = builder.serve_connection(TokioIo::new(stream), service);
+            tokio::select! {
+                _ = connection => {}
+                () = abort.notified() => tracing::debug!(%peer, "connection dropped on purpose"),
+            }
+        });
+    }
+}
+
+/// A running gateway, for tests and the demo.
+#[derive(Debug)]
+pub struct Running {
+    pub api: SocketAddr,
+    pub admin: SocketAddr,
+    pub gateway: Arc<Gateway>,
+}
+
+/// Binds both ports and serves them on the current runtime.
+pub async fn start(gw: Gateway, certs_dir: &Path, api: SocketAddr, admin: SocketAddr) -> Result<Running> {
+    let tls = tls_config(certs_dir)?;
+    let gw = Arc::new(gw);
+    let api_listener = TcpListener::bind(api).await.with_context(|| format!("binding {api}"))?;
+    let admin_listener = TcpListener::bind(admin).await.with_context(|| format!("binding {admin}"))?;
+    let running =
+        Running { api: api_listener.local_addr()?, admin: admin_listener.local_addr()?, gateway: gw.clone() };
+    tokio::spawn(serve_tls(api_listener, tls, gw.clone()));
+    let admin_app = admin_router(gw);
+    tokio::spawn(async move { axum::serve(admin_listener, admin_app).await });
+    Ok(running)
+}

@@ -1,0 +1,178 @@
+//! The gateway's own SQLite store: submissions keyed by idempotency key (a repeat gets the first
+//! answer), seen nonces for the replay window, heartbeats, and counters.
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use kiosk_sync_proto::{Accepted, Heartbeat};
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+
+#[derive(Debug)]
+pub enum Outcome {
+    New(Accepted),
+    Duplicate(Accepted),
+    /// The key was used before for a different body.
+    Conflict,
+}
+
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
+pub struct Counts {
+    pub accepted: i64,
+    pub duplicates: i64,
+    pub rejected: i64,
+    pub faults_injected: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FleetRow {
+    pub kiosk_id: String,
+    pub last_seen: i64,
+    pub heartbeat: Heartbeat,
+}
+
+pub struct Store {
+    conn: Mutex<Connection>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Store")
+    }
+}
+
+const SCHEMA: &str = "
+    PRAGMA journal_mode = WAL;
+    PRAGMA synchronous = NORMAL;
+    CREATE TABLE IF NOT EXISTS submission (
+        idempotency_key TEXT PRIMARY KEY,
+        kiosk_id TEXT NOT NULL,
+        item_code TEXT NOT NULL,
+        body_sha256 TEXT NOT NULL,
+        case_number TEXT NOT NULL UNIQUE,
+        received_at INTEGER NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS nonce (kiosk_id TEXT NOT NULL, nonce TEXT NOT NULL, seen_at INTEGER NOT NULL, PRIMARY KEY (kiosk_id, nonce));
+    CREATE TABLE IF NOT EXISTS kiosk (kiosk_id TEXT PRIMARY KEY, last_seen INTEGER NOT NULL, heartbeat TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS counter (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+";
+
+impl Store {
+    /// The reference gateway is not a system of record: `synchronous=NORMAL` trades the last
+    /// commits on a power cut for throughput. Dedup is still exact while it runs.
+    pub fn open(path: &Path) -> rusqlite::Result<Self> {
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(Self { conn: Mutex::new(conn) })
+    }
+
+    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn bump(&self, counter: &str) -> rusqlite::Result<()> {
+        self.conn().execute(
+            "INSERT INTO counter (name, value) VALUES (?1, 1) ON CONFLICT (name) DO UPDATE SET value = value + 1",
+            [counter],
+        )?;
+        Ok(())
+    }
+
+    /// Files a submission once; a repeat of the key gets the first answer.
+    pub fn submit(
+        &self,
+        key: &str,
+        kiosk: &str,
+        item_code: &str,
+        body_sha256: &str,
+        now: i64,
+    ) -> rusqlite::Result<Outcome> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let existing: Option<(String, String, i64)> = tx
+            .query_row(
+                "SELECT body_sha256, case_number, received_at FROM submission WHERE idempotency_key = ?1",
+                [key],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        let outcome = match existing {
+            Some((hash, _, _)) if hash != body_sha256 => Outcome::Conflict,
+            Some((_, case_number, received_at)) => {
+                Outcome::Duplicate(Accepted { case_number, received_at, duplicate: true })
+            }
+            None => {
+                let seq: i64 = tx.query_row("SELECT count(*) + 1 FROM submission", [], |r| r.get(0))?;
+                let case_number = format!("NH{}{seq:08}", now / 86_400_000);
+                tx.execute(
+                    "INSERT INTO submission (idempotency_key, kiosk_id, item_code, body_sha256, case_number, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![key, kiosk, item_code, body_sha256, case_number, now],
+                )?;
+                Outcome::New(Accepted { case_number, received_at: now, duplicate: false })
+            }
+        };
+        let counter = match outcome {
+            Outcome::New(_) => "accepted",
+            Outcome::Duplicate(_) => "duplicates",
+            Outcome::Conflict => "rejected",
+        };
+        tx.execute(
+            "INSERT INTO counter (name, value) VALUES (?1, 1) ON CONFLICT (name) DO UPDATE SET value = value + 1",
+            [counter],
+        )?;
+        tx.commit()?;
+        Ok(outcome)
+    }
+
+    /// Records a nonce; false if this kiosk used it within the window already (a replay).
+    pub fn fresh_nonce(&self, kiosk: &str, nonce: &str, now: i64, window_ms: i64) -> rusqlite::Result<bool> {
+        let conn = self.conn();
+        conn.execute("DELETE FROM nonce WHERE seen_at < ?1", [now - 2 * window_ms])?;
+        let inserted = conn.execute(
+            "INSERT OR IGNORE INTO nonce (kiosk_id, nonce, seen_at) VALUES (?1, ?2, ?3)",
+            params![kiosk, nonce, now],
+        )?;
+        Ok(inserted == 1)
+    }
+
+    pub fn heartbeat(&self, hb: &Heartbeat, now: i64) -> rusqlite::Result<()> {
+        let json = serde_json::to_string(hb).expect("heartbeats serialise");
+        self.conn().execute(
+            "INSERT INTO kiosk (kiosk_id, last_seen, heartbeat) VALUES (?1, ?2, ?3)
+             ON CONFLICT (kiosk_id) DO UPDATE SET last_seen = excluded.last_seen, heartbeat = excluded.heartbeat",
+            params![hb.kiosk_id, now, json],
+        )?;
+        Ok(())
+    }
+
+    pub fn fleet(&self) -> rusqlite::Result<Vec<FleetRow>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare("SELECT kiosk_id, last_seen, heartbeat FROM kiosk ORDER BY kiosk_id")?;
+        stmt.query_map([], |r| {
+            let json: String = r.get(2)?;
+            Ok(FleetRow {
+                kiosk_id: r.get(0)?,
+                last_seen: r.get(1)?,
+                heartbeat: serde_json::from_str(&json).unwrap_or_default(),
+            })
+        })?
+        .collect()
+    }
+
+    pub fn counts(&self) -> rusqlite::Result<Counts> {
+        let conn = self.conn();
+        let get = |name: &str| -> rusqlite::Result<i64> {
+            Ok(conn
+                .query_row("SELECT value FROM counter WHERE name = ?1", [name], |r| r.get(0))
+                .optional()?
+                .unwrap_or(0))
+        };
+        Ok(Counts {
+            accepted: get("accepted")?,
+            duplicates: get("duplicates")?,
+            rejected: get("rejected")?,
+            faults_injected: get("faults")?,
+        })
+    }
+}

@@ -1,0 +1,230 @@
+//! The upload API between a kiosk and the government service network, as this project defines it
+//! (`sync/openapi.yaml`; the real network's API is not public). Shared by the kiosk's uploader
+//! and the reference gateway so the two cannot drift apart.
+//!
+//! Every request carries the kiosk's app key, a timestamp, a nonce and a signature (HMAC-SHA256,
+//! or HMAC-SM3 where national algorithms are required) over a canonical form of the request:
+//! method, path, timestamp, nonce, idempotency key and a digest of the body. TLS with a client
+//! certificate authenticates the kiosk too; the signature survives TLS-terminating proxies.
+
+use hmac::{Hmac, KeyInit, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+pub const HEADER_IDEMPOTENCY_KEY: &str = "idempotency-key";
+pub const HEADER_KIOSK_ID: &str = "x-kiosk-id";
+pub const HEADER_APP_KEY: &str = "x-app-key";
+pub const HEADER_TIMESTAMP: &str = "x-timestamp";
+pub const HEADER_NONCE: &str = "x-nonce";
+pub const HEADER_SIGNATURE: &str = "x-signature";
+pub const HEADER_SIGNATURE_ALG: &str = "x-signature-alg";
+
+pub const PATH_SUBMISSIONS: &str = "/v1/submissions";
+pub const PATH_HEARTBEATS: &str = "/v1/heartbeats";
+
+/// How far a request's timestamp may be from the gateway's clock, in seconds. Guangdong's
+/// gateways use ±180 s; kiosks without a fresh NTP sync after a power cut need a little more.
+pub const REPLAY_WINDOW_SECS: i64 = 300;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Algorithm {
+    #[serde(rename = "HMAC-SHA256")]
+    HmacSha256,
+    #[serde(rename = "HMAC-SM3")]
+    HmacSm3,
+}
+
+impl Algorithm {
+    pub fn name(self) -> &'static str {
+        match self {
+            Algorithm::HmacSha256 => "HMAC-SHA256",
+            Algorithm::HmacSm3 => "HMAC-SM3",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        [Algorithm::HmacSha256, Algorithm::HmacSm3].into_iter().find(|a| a.name().eq_ignore_ascii_case(name))
+    }
+
+    fn digest(self, body: &[u8]) -> String {
+        match self {
+            Algorithm::HmacSha256 => hex::encode(Sha256::digest(body)),
+            Algorithm::HmacSm3 => hex::encode(sm3::Sm3::digest(body)),
+        }
+    }
+}
+
+/// The signed parts of a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Signed<'a> {
+    pub method: &'a str,
+    pub path: &'a str,
+    pub timestamp: i64,
+    pub nonce: &'a str,
+    /// Empty for requests without one (heartbeats).
+    pub idempotency_key: &'a str,
+    pub body: &'a [u8],
+}
+
+impl Signed<'_> {
+    /// The canonical request: one field a line, the body as its digest in the same algorithm.
+    pub fn canonical(&self, alg: Algorithm) -> String {
+        format!(
+            "{}\n{}\n{}\n{}\n{}\n{}",
+            self.method.to_ascii_uppercase(),
+            self.path,
+            self.timestamp,
+            self.nonce,
+            self.idempotency_key,
+            alg.digest(self.body)
+        )
+    }
+
+    /// Lower-case hex HMAC of the canonical request under the app secret.
+    pub fn sign(&self, alg: Algorithm, secret: &[u8]) -> String {
+        let canonical = self.canonical(alg);
+        match alg {
+            Algorithm::HmacSha256 => {
+                let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes any key length");
+                mac.update(canonical.as_bytes());
+                hex::encode(mac.finalize().into_bytes())
+            }
+            Algorithm::HmacSm3 => {
+                let mut mac = Hmac::<sm3::Sm3>::new_from_slice(secret).expect("HMAC takes any key length");
+                mac.update(canonical.as_bytes());
+                hex::encode(mac.finalize().into_bytes())
+            }
+        }
+    }
+
+    /// Checks a signature in constant time (through the MAC's own verification).
+    pub fn verify(&self, alg: Algorithm, secret: &[u8], signature_hex: &str) -> bool {
+        let Ok(sig) = hex::decode(signature_hex.trim()) else { return false };
+        let canonical = self.canonical(alg);
+        match alg {
+            Algorithm::HmacSha256 => {
+                let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes any key length");
+                mac.update(canonical.as_bytes());
+                mac.verify_slice(&sig).is_ok()
+            }
+            Algorithm::HmacSm3 => {
+                let mut mac = Hmac::<sm3::Sm3>::new_from_slice(secret).expect("HMAC takes any key length");
+                mac.update(canonical.as_bytes());
+                mac.verify_slice(&sig).is_ok()
+            }
+        }
+    }
+}
+
+/// The gateway's answer to an accepted submission. A repeat of the same idempotency key gets the
+/// same case number, marked as a duplicate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Accepted {
+    pub case_number: String,
+    pub received_at: i64,
+    #[serde(default)]
+    pub duplicate: bool,
+}
+
+/// An error answer body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Problem {
+    pub code: String,
+    pub message: String,
+}
+
+/// What the uploader does with an answer (`reference/sync-ota.md` §1.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Accepted,
+    /// Network trouble, 5xx, 408, 429: try again later.
+    Retry,
+    /// 401: the credentials or the clock are wrong; retry after fixing, never dead-letter.
+    Reauthenticate,
+    /// Any other 4xx: the gateway will never take this submission as it is.
+    DeadLetter,
+}
+
+pub fn classify(status: u16) -> Verdict {
+    match status {
+        200 | 201 => Verdict::Accepted,
+        401 => Verdict::Reauthenticate,
+        408 | 425 | 429 => Verdict::Retry,
+        400..=499 => Verdict::DeadLetter,
+        _ => Verdict::Retry,
+    }
+}
+
+/// What a kiosk reports about itself (no personal data).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Heartbeat {
+    pub kiosk_id: String,
+    pub software_version: String,
+    pub catalogue_version: Option<String>,
+    pub queue_pending: u64,
+    pub queue_dead: u64,
+    pub oldest_pending_secs: Option<i64>,
+    /// Device name → state word (`ok`, `paper_near_end`, `disconnected`, …).
+    #[serde(default)]
+    pub devices: std::collections::BTreeMap<String, String>,
+    pub sent_at: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(body: &[u8]) -> Signed<'_> {
+        Signed {
+            method: "post",
+            path: PATH_SUBMISSIONS,
+            timestamp: 1_800_000_000,
+            nonce: "n0nce",
+            idempotency_key: "k1",
+            body,
+        }
+    }
+
+    #[test]
+    fn canonical_form_is_fixed() {
+        assert_eq!(
+            req(b"{}").canonical(Algorithm::HmacSha256),
+            "POST\n/v1/submissions\n1800000000\nn0nce\nk1\n44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
+        );
+    }
+
+    #[test]
+    fn signatures_verify_and_catch_any_change() {
+        for alg in [Algorithm::HmacSha256, Algorithm::HmacSm3] {
+            let sig = req(b"{\"a\":1}").sign(alg, b"secret");
+            assert!(req(b"{\"a\":1}").verify(alg, b"secret", &sig));
+            assert!(
+                req(b"{\"a\":1}").verify(alg, b"secret", &sig.to_uppercase()),
+                "hex case does not matter"
+            );
+            assert!(!req(b"{\"a\":2}").verify(alg, b"secret", &sig), "body changed");
+            assert!(!req(b"{\"a\":1}").verify(alg, b"other", &sig), "wrong secret");
+            let mut replay = req(b"{\"a\":1}");
+            replay.timestamp += 1;
+            assert!(!replay.verify(alg, b"secret", &sig));
+            assert!(!req(b"{\"a\":1}").verify(alg, b"secret", "zz"));
+        }
+        assert_ne!(req(b"x").sign(Algorithm::HmacSha256, b"s"), req(b"x").sign(Algorithm::HmacSm3, b"s"));
+        // GB/T 32905 test vector: SM3("abc").
+        assert_eq!(
+            Algorithm::HmacSm3.digest(b"abc"),
+            "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0"
+        );
+    }
+
+    #[test]
+    fn answers_are_classified() {
+        assert_eq!(classify(201), Verdict::Accepted);
+        assert_eq!(classify(200), Verdict::Accepted);
+        assert_eq!(classify(503), Verdict::Retry);
+        assert_eq!(classify(429), Verdict::Retry);
+        assert_eq!(classify(401), Verdict::Reauthenticate);
+        assert_eq!(classify(422), Verdict::DeadLetter);
+        assert_eq!(classify(409), Verdict::DeadLetter);
+    }
+}
