@@ -196,6 +196,17 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX submission_stream ON submission (stream_key, id) WHERE stream_key != '';",
     // 2: device states the UI reports, for the agent's heartbeat (no personal data).
     "CREATE TABLE device_state (device TEXT PRIMARY KEY, state TEXT NOT NULL, updated_at INTEGER NOT NULL);",
+    // 3: the number of unsent submissions, kept by triggers, so the back-pressure check on every
+    // enqueue costs the same with a backlog of 100,000 as with an empty queue.
+    "CREATE TABLE queue_count (id INTEGER PRIMARY KEY CHECK (id = 1), unsent INTEGER NOT NULL);
+    INSERT INTO queue_count VALUES (1, (SELECT count(*) FROM submission WHERE state IN ('pending', 'in_flight')));
+    CREATE TRIGGER queue_count_insert AFTER INSERT ON submission WHEN NEW.state IN ('pending', 'in_flight')
+        BEGIN UPDATE queue_count SET unsent = unsent + 1; END;
+    CREATE TRIGGER queue_count_delete AFTER DELETE ON submission WHEN OLD.state IN ('pending', 'in_flight')
+        BEGIN UPDATE queue_count SET unsent = unsent - 1; END;
+    CREATE TRIGGER queue_count_update AFTER UPDATE OF state ON submission
+        WHEN (OLD.state IN ('pending', 'in_flight')) != (NEW.state IN ('pending', 'in_flight'))
+        BEGIN UPDATE queue_count SET unsent = unsent + (CASE WHEN NEW.state IN ('pending', 'in_flight') THEN 1 ELSE -1 END); END;",
 ];
 
 /// The outbox on one SQLite file. Open one per process (or thread); they share the file safely.
@@ -298,11 +309,7 @@ impl Outbox {
         let (path, timeout, max) = (self.path.clone(), self.options.busy_timeout, self.options.max_pending);
         let e = |source| map_err(&path, source, timeout);
         let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(e)?;
-        let pending: i64 = tx
-            .query_row("SELECT count(*) FROM submission WHERE state IN ('pending', 'in_flight')", [], |r| {
-                r.get(0)
-            })
-            .map_err(e)?;
+        let pending: i64 = tx.query_row("SELECT unsent FROM queue_count", [], |r| r.get(0)).map_err(e)?;
         let pending = pending as u64;
         if pending >= max {
             return Err(OutboxError::QueueFull { pending });
@@ -490,6 +497,14 @@ impl Outbox {
         stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
             .map_err(|e| self.err(e))?
             .collect::<Result<_, _>>()
+            .map_err(|e| self.err(e))
+    }
+
+    /// Unsent submissions (pending or in flight), from the trigger-kept counter.
+    pub fn unsent(&self) -> Result<u64, OutboxError> {
+        self.conn
+            .query_row("SELECT unsent FROM queue_count", [], |r| r.get::<_, i64>(0))
+            .map(|n| n as u64)
             .map_err(|e| self.err(e))
     }
 

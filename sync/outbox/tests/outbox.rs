@@ -135,6 +135,8 @@ fn streams_keep_order_and_a_dead_row_blocks_nothing() {
     ob.dead_letter(a1, Some(422), "again").unwrap();
     assert_eq!(ob.purge_dead().unwrap(), 1);
     assert!(ob.row(a1).unwrap().is_none());
+    let stats = ob.stats(t).unwrap();
+    assert_eq!(ob.unsent().unwrap(), stats.pending + stats.in_flight, "the trigger-kept count agrees");
     assert_eq!(ob.list(Some(State::InFlight), 10).unwrap().len(), 3);
 }
 
@@ -167,6 +169,7 @@ fn the_ui_and_the_agent_share_the_file() {
     });
     ui.join().unwrap();
     let mut acked = agent.join().unwrap();
+    assert_eq!(open(&db, &key).unsent().unwrap(), 0);
     acked.sort();
     acked.dedup();
     assert_eq!(acked.len(), 200, "every form uploaded exactly once");
