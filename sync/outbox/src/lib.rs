@@ -212,7 +212,8 @@ const MIGRATIONS: &[&str] = &[
 /// The outbox on one SQLite file. Open one per process (or thread); they share the file safely.
 pub struct Outbox {
     conn: Connection,
-    key: PayloadKey,
+    /// `None` when opened for inspection only (technicians need no key to see the queue).
+    key: Option<PayloadKey>,
     path: PathBuf,
     options: Options,
 }
@@ -232,10 +233,24 @@ fn sqlite_at_least(version: &str, min: (u32, u32, u32)) -> bool {
 impl Outbox {
     /// Opens (creating or migrating) the outbox and checks it.
     pub fn open(path: &Path, key: PayloadKey, options: Options) -> Result<Self, OutboxError> {
+        Self::open_with(path, Some(key), options)
+    }
+
+    /// Opens without the payload key: states, counts and receipts can be read and changed, but
+    /// no payload can be sealed or read.
+    pub fn open_for_inspection(path: &Path, options: Options) -> Result<Self, OutboxError> {
+        Self::open_with(path, None, options)
+    }
+
+    fn open_with(path: &Path, key: Option<PayloadKey>, options: Options) -> Result<Self, OutboxError> {
         let conn = Connection::open(path).map_err(|source| map_err(path, source, options.busy_timeout))?;
         let mut outbox = Self { conn, key, path: path.to_owned(), options };
         outbox.prepare()?;
         Ok(outbox)
+    }
+
+    fn key(&self) -> Result<&PayloadKey, OutboxError> {
+        self.key.as_ref().ok_or_else(|| OutboxError::Key("opened for inspection only: no payload key".into()))
     }
 
     fn err(&self, source: rusqlite::Error) -> OutboxError {
@@ -305,7 +320,7 @@ impl Outbox {
     /// power cut, and the slip may be printed.
     pub fn enqueue(&mut self, sub: &NewSubmission<'_>, now: i64) -> Result<Enqueued, OutboxError> {
         let key = uuid::Uuid::now_v7().to_string();
-        let sealed = self.key.seal(sub.payload, key.as_bytes());
+        let sealed = self.key()?.seal(sub.payload, key.as_bytes());
         let (path, timeout, max) = (self.path.clone(), self.options.busy_timeout, self.options.max_pending);
         let e = |source| map_err(&path, source, timeout);
         let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(e)?;
@@ -344,6 +359,7 @@ impl Outbox {
         limit: usize,
         lease: Duration,
     ) -> Result<Vec<Claimed>, OutboxError> {
+        self.key()?; // before leasing anything: a lease without the key would strand the rows
         let (path, timeout) = (self.path.clone(), self.options.busy_timeout);
         let e = |source| map_err(&path, source, timeout);
         let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(e)?;
@@ -383,7 +399,7 @@ impl Outbox {
         tx.commit().map_err(e)?;
         rows.into_iter()
             .map(|(id, key, item_code, attempts, sealed)| {
-                let payload = self.key.open(&sealed, key.as_bytes())?;
+                let payload = self.key()?.open(&sealed, key.as_bytes())?;
                 Ok(Claimed { id, idempotency_key: key, item_code, attempts, payload })
             })
             .collect()

@@ -291,3 +291,17 @@ fn device_states_and_the_next_due_time() {
     ob.retry_at(id, 5000, None, "x").unwrap();
     assert_eq!(ob.next_due_at().unwrap(), Some(5000));
 }
+
+#[test]
+fn inspection_needs_no_key_and_touches_no_payload() {
+    let db = TempDb::new("inspect");
+    let mut ob = open(&db, &PayloadKey::generate());
+    let id = ob.enqueue(&sub(b"p", ""), now_ms()).unwrap().id;
+    drop(ob);
+    let mut look = Outbox::open_for_inspection(&db.path(), Options::default()).unwrap();
+    assert_eq!(look.stats(now_ms()).unwrap().pending, 1);
+    assert_eq!(look.row(id).unwrap().unwrap().payload_bytes, 1);
+    assert!(matches!(look.claim_due("x", now_ms(), 1, LEASE), Err(OutboxError::Key(_))));
+    assert!(matches!(look.enqueue(&sub(b"p", ""), now_ms()), Err(OutboxError::Key(_))));
+    assert_eq!(look.stats(now_ms()).unwrap().in_flight, 0, "nothing was leased without the key");
+}
