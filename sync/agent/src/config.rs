@@ -26,6 +26,9 @@ pub struct Config {
     pub payload_key: PathBuf,
     #[serde(default)]
     pub upload: Upload,
+    /// Send heartbeats to this MQTT broker instead of the gateway.
+    #[serde(default)]
+    pub mqtt: Option<crate::mqtt::MqttConfig>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -4,6 +4,7 @@
 //! gateway's idempotency-key dedup makes it exactly once.
 
 pub mod config;
+pub mod mqtt;
 
 use std::time::Duration;
 
@@ -307,13 +308,24 @@ impl Agent {
 
     /// The daemon: upload, heartbeat, pet the systemd watchdog, until `shutdown` resolves.
     pub async fn run(&mut self, shutdown: impl std::future::Future<Output = ()>) -> Result<()> {
+        let mqtt = match &self.config.mqtt {
+            Some(m) => Some(mqtt::MqttHeartbeat::connect(&self.config, m)?),
+            None => None,
+        };
         let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Ready]);
         let mut shutdown = std::pin::pin!(shutdown);
         let mut next_heartbeat = tokio::time::Instant::now();
         loop {
             let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Watchdog]);
             if tokio::time::Instant::now() >= next_heartbeat {
-                if let Err(e) = self.send_heartbeat().await {
+                let sent = match &mqtt {
+                    Some(m) => match self.heartbeat_document() {
+                        Ok(hb) => m.publish(&hb).await,
+                        Err(e) => Err(e),
+                    },
+                    None => self.send_heartbeat().await,
+                };
+                if let Err(e) = sent {
                     tracing::warn!(error = %e, "heartbeat not delivered");
                 }
                 next_heartbeat =

@@ -10,6 +10,8 @@ use kiosk_outbox::{NewSubmission, Options, Outbox, PayloadKey, now_ms};
 
 pub const KIOSK: &str = "NH-GC-0007";
 pub const SECRET: &str = "dev-secret-0123456789";
+/// A second client certificate, for whoever watches the fleet (the MQTT test's subscriber).
+pub const OBSERVER: &str = "fleet-observer";
 
 pub struct Rig {
     pub dir: PathBuf,
@@ -25,7 +27,7 @@ impl Rig {
             PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("sync-{}-{name}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        certs::generate(&dir.join("certs"), &[KIOSK.to_owned()]).unwrap();
+        certs::generate(&dir.join("certs"), &[KIOSK.to_owned(), OBSERVER.to_owned()]).unwrap();
         std::fs::write(dir.join("app-secret"), SECRET).unwrap();
         let secrets = HashMap::from([("kiosk-dev".to_owned(), SECRET.as_bytes().to_vec())]);
         let gateway = Gateway::new(&dir.join("gateway.db"), secrets, faults, 42).unwrap();
@@ -71,6 +73,15 @@ poll_ms = 50
             key = key.display(),
         );
         let path = self.dir.join("kiosk-sync.toml");
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    /// The same configuration with heartbeats going to an MQTT broker.
+    pub fn config_with_mqtt(&self, port: u16) -> PathBuf {
+        let path = self.config(None);
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        text.push_str(&format!("\n[mqtt]\nhost = \"127.0.0.1\"\nport = {port}\nkeep_alive_secs = 1\n"));
         std::fs::write(&path, text).unwrap();
         path
     }
