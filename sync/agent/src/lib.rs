@@ -313,10 +313,20 @@ impl Agent {
             None => None,
         };
         let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Ready]);
+        // Pet the watchdog at half the interval systemd set (WatchdogSec=), and not at all
+        // without one: every message costs systemd a wake-up, and a full socket would block us.
+        let mut usec = 0;
+        let watchdog = sd_notify::watchdog_enabled(false, &mut usec).then(|| Duration::from_micros(usec / 2));
+        let mut next_pet = tokio::time::Instant::now();
         let mut shutdown = std::pin::pin!(shutdown);
         let mut next_heartbeat = tokio::time::Instant::now();
         loop {
-            let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Watchdog]);
+            if let Some(every) = watchdog
+                && tokio::time::Instant::now() >= next_pet
+            {
+                let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Watchdog]);
+                next_pet = tokio::time::Instant::now() + every;
+            }
             if tokio::time::Instant::now() >= next_heartbeat {
                 let sent = match &mqtt {
                     Some(m) => match self.heartbeat_document() {

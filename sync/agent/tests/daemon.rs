@@ -20,10 +20,33 @@ fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
 #[test]
 fn the_daemon_uploads_reports_and_stops_on_sigterm() {
     let rig = Rig::start("daemon", Faults::default());
+    let started = Instant::now();
     let config = rig.config(None);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kiosk-sync"))
-        .args(["--config", config.to_str().unwrap()])
+    // systemd's notification socket, as a Type=notify service with WatchdogSec=2 gets it; like
+    // systemd, a reader drains it all the time.
+    let socket_path = rig.dir.join("notify.sock");
+    let notify = std::os::unix::net::UnixDatagram::bind(&socket_path).unwrap();
+    let told = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    std::thread::spawn({
+        let told = told.clone();
+        move || {
+            let mut buf = [0u8; 512];
+            while let Ok(n) = notify.recv(&mut buf) {
+                told.lock().unwrap().push(String::from_utf8_lossy(&buf[..n]).into_owned());
+            }
+        }
+    });
+    // systemd names the main process in WATCHDOG_PID; `exec` keeps the shell's PID for the agent.
+    let mut child = Command::new("sh")
+        .args([
+            "-c",
+            "WATCHDOG_PID=$$ exec \"$0\" --config \"$1\"",
+            env!("CARGO_BIN_EXE_kiosk-sync"),
+            config.to_str().unwrap(),
+        ])
         .env("RUST_LOG", "info")
+        .env("NOTIFY_SOCKET", &socket_path)
+        .env("WATCHDOG_USEC", "2000000")
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
@@ -56,6 +79,16 @@ fn the_daemon_uploads_reports_and_stops_on_sigterm() {
         std::thread::sleep(Duration::from_millis(20));
     };
     assert!(out.success(), "clean exit on SIGTERM: {out:?}");
+    std::thread::sleep(Duration::from_millis(100));
+    let told = told.lock().unwrap().clone();
+    for state in ["READY=1", "WATCHDOG=1", "STOPPING=1"] {
+        assert!(told.iter().any(|m| m.contains(state)), "systemd was not told {state}: {told:?}");
+    }
+    let pets = told.iter().filter(|m| m.contains("WATCHDOG=1")).count();
+    assert!(
+        pets <= 2 + stopped.duration_since(started).as_secs() as usize,
+        "{pets} watchdog messages: far more than one a second"
+    );
     let mut logs = String::new();
     std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut logs).unwrap();
     assert!(logs.contains("stopping"), "{logs}");
