@@ -10,6 +10,7 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
+use kiosk_benchkit::{Samples, ms, running_as_bench};
 use kiosk_idcard::card::{encode_base_message, parse_base_message};
 use kiosk_idcard::command::Response;
 use kiosk_idcard::frame::{self, FrameCodec};
@@ -21,36 +22,8 @@ const BUDGET: Duration = Duration::from_millis(5);
 const BAUD: u32 = 115_200;
 const ROUNDS: usize = 200;
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.3} ms", d.as_secs_f64() * 1e3)
-}
-
-fn report(what: &str, mut samples: Vec<Duration>, wire_bytes: u64) {
-    samples.sort();
-    let p99 = percentile(&samples, 0.99);
-    // 10 bits a byte on an 8N1 line.
-    let wire = Duration::from_secs_f64(wire_bytes as f64 * 10.0 / f64::from(BAUD));
-    println!("{what}");
-    println!("  bytes on the wire per read    {wire_bytes} ({} at {BAUD} baud)", ms(wire));
-    println!(
-        "  host overhead over a pty      p50 {}  p99 {}  max {}  ({} rounds)",
-        ms(percentile(&samples, 0.5)),
-        ms(p99),
-        ms(*samples.last().unwrap()),
-        samples.len()
-    );
-    let verdict = if p99 <= BUDGET { "within" } else { "OVER" };
-    println!("  budget                        {} : p99 is {verdict} budget", ms(BUDGET));
-    println!("  read on a real reader ≈ wire {} + overhead + card RF/crypto time", ms(wire));
-}
-
 fn full_reads(fingerprint: bool) {
-    let (_, card) = sample_cards().into_iter().find(|(n, _)| *n == "resident_long_term").unwrap();
-    let mut card = card;
+    let (_, mut card) = sample_cards().into_iter().find(|(n, _)| *n == "resident_long_term").unwrap();
     if !fingerprint {
         card.fingerprint = None;
     }
@@ -58,28 +31,35 @@ fn full_reads(fingerprint: bool) {
     let (mut reader, _) =
         Reader::open(&ReaderPort::Serial { path: rig.path.clone(), baud: Some(BAUD) }).unwrap();
     let opts = ReadOptions { fingerprint, appended_addresses: false };
-    let mut samples = Vec::with_capacity(ROUNDS);
-    let mut wire = 0;
+    let mut wire_bytes = 0;
+    let mut timings = Vec::with_capacity(ROUNDS);
     for round in 0..ROUNDS + 10 {
         rig.sim().place_card(card.clone());
         let before = reader.wire_bytes();
         let started = Instant::now();
-        let found = reader.find_card().unwrap();
-        let got = reader.read_found_card(opts).unwrap();
+        assert!(reader.find_card().unwrap());
+        black_box(reader.read_found_card(opts).unwrap());
         let elapsed = started.elapsed();
-        assert!(found);
-        black_box(&got);
-        wire = reader.wire_bytes() - before;
+        wire_bytes = reader.wire_bytes() - before;
         if round >= 10 {
-            samples.push(elapsed);
+            timings.push(elapsed);
         }
     }
-    let what = if fingerprint {
-        "find + select + read with fingerprint (30 10, 2321-byte answer)"
-    } else {
-        "find + select + read (30 01, 1295-byte answer)"
-    };
-    report(what, samples, wire);
+    let samples = Samples::from(timings);
+    // 10 bits a byte on an 8N1 line.
+    let wire = Duration::from_secs_f64(wire_bytes as f64 * 10.0 / f64::from(BAUD));
+    println!(
+        "{}",
+        if fingerprint {
+            "find + select + read with fingerprint (30 10, 2321-byte answer)"
+        } else {
+            "find + select + read (30 01, 1295-byte answer)"
+        }
+    );
+    println!("  bytes on the wire per read    {wire_bytes} ({} at {BAUD} baud)", ms(wire));
+    println!("  host overhead over a pty      {}  ({} rounds)", samples.summary(), samples.len());
+    println!("  {}", samples.verdict(BUDGET));
+    println!("  read on a real reader ≈ wire {} + overhead + card RF/crypto time", ms(wire));
 }
 
 /// The codec and card parser alone, without I/O: the CPU part of the overhead.
@@ -90,25 +70,18 @@ fn decode_only() {
         &Response::payload(Status::Success, &encode_base_message(&card, false).unwrap()),
         &mut wire,
     );
-    let mut samples = Vec::with_capacity(10_000);
-    for _ in 0..10_000 {
-        let started = Instant::now();
+    let samples = Samples::measure(100, 10_000, || {
         let mut buf = bytes::BytesMut::from(&wire[..]);
         let frame = FrameCodec.decode(&mut buf).unwrap().unwrap().unwrap();
         let response = Response::parse(&frame).unwrap();
-        let parsed = parse_base_message(&response.data, false).unwrap();
-        samples.push(started.elapsed());
-        black_box(parsed);
-    }
-    samples.sort();
+        black_box(parse_base_message(&response.data, false).unwrap());
+    });
     println!("frame decode + card parse of a 1295-byte answer, no I/O");
-    println!("  p50 {}  p99 {}", ms(percentile(&samples, 0.5)), ms(percentile(&samples, 0.99)));
+    println!("  {}", samples.summary());
 }
 
 fn main() {
-    // `cargo test --benches` runs benches with --bench absent; keep that quick.
-    if !std::env::args().any(|a| a == "--bench") {
-        println!("read_overhead: run with `cargo bench` for figures");
+    if !running_as_bench("read_overhead") {
         return;
     }
     println!("ID card read: host overhead against the {} budget (DESIGN.md §5)\n", ms(BUDGET));

@@ -27,8 +27,7 @@ fn rss_mib() -> f64 {
 }
 
 fn main() {
-    if !std::env::args().any(|a| a == "--bench") {
-        println!("drain: run with `cargo bench` for figures");
+    if !kiosk_benchkit::running_as_bench("drain") {
         return;
     }
     let rig = common::Rig::start("bench-drain", Faults::default());
