@@ -1,5 +1,7 @@
-//! `kiosk-diag demo`: every device of the kiosk against its simulator, through the real drivers
-//! and transports. The ID card tour is in `idcard_demo`; this adds the printer and the scanner.
+//! `kiosk-diag demo`: a resident's path through the kiosk with simulated devices and the local
+//! reference gateway, through the real drivers, transports and sync agent: the card is read
+//! (`idcard_demo`), the application is queued and uploaded (`sync_demo`), the slip is printed
+//! with the case number the gateway gave, and the scanner reads codes.
 
 use std::io::Write;
 use std::path::Path;
@@ -12,12 +14,19 @@ use kiosk_scanner::sim::serial_bytes;
 use kiosk_scanner::{Device, Mode, ScanConfig, ScannerEvent, ScannerService, Suffix};
 use serialport::{SerialPort, TTYPort};
 
-fn step(zh: &str, en: &str) {
+pub fn step(zh: &str, en: &str) {
     println!("\n▶ {zh} / {en}");
 }
 
+/// Now in China Standard Time, as the slip shows it.
+fn submitted_at() -> String {
+    let cst = time::UtcOffset::from_hms(8, 0, 0).expect("a valid offset");
+    let f = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+    time::OffsetDateTime::now_utc().to_offset(cst).format(&f).unwrap_or_default()
+}
+
 /// An application slip as the kiosk prints it: personal data masked (domain.md §6.5).
-fn application_slip(reprint: bool) -> Slip {
+fn application_slip(case: &str, reprint: bool) -> Slip {
     let slip = Slip::new().title("申请回执");
     let slip = if reprint {
         slip.text_styled(
@@ -32,26 +41,26 @@ fn application_slip(reprint: bool) -> Slip {
         kiosk_escpos::Style { align: kiosk_escpos::Align::Center, ..Default::default() },
     )
     .separator()
-    .kv("业务编号", "NH20261127000123")
+    .kv("业务编号", case)
     .kv("事项名称", "居住证申领（示例事项）")
     .kv("申请人", "陈*")
     .kv("证件号码", "4406**********1237")
-    .kv("提交时间", "2026-11-27 10:15:02")
+    .kv("提交时间", &submitted_at())
     .kv("办件类型", "承诺件，10 个工作日")
     .table(
         &[3, 1, 1],
         &[&["已收材料", "份数", "形式"], &["居民身份证", "1", "电子"], &["租赁合同", "1", "纸质"]],
     )
     .separator()
-    .qr("https://zwfw.nanhai.example/t/NH20261127000123?s=3f9a")
-    .barcode("20261127000123")
+    .qr(&format!("https://zwfw.nanhai.example/t/{case}"))
+    .barcode(case)
     .text("本回执为查询凭证，请妥善保管。")
     .kv("终端编号", "NH-GC-0007")
     .feed(2)
     .cut()
 }
 
-fn printer_tour(out_dir: &Path) -> Result<()> {
+fn printer_tour(out_dir: &Path, case: &str) -> Result<()> {
     step("连接凭条打印机（串口）", "Connecting to the receipt printer (serial)");
     let server = SimServer::pty(PrinterSim::new())?;
     let mut printer = Printer::open(&server.device.parse().map_err(anyhow::Error::msg)?, None)?;
@@ -59,7 +68,7 @@ fn printer_tour(out_dir: &Path) -> Result<()> {
     println!("  {} · profile {} · ready: {}", printer.describe(), printer.profile().name, status.ready());
 
     step("打印申请回执（个人信息已脱敏）", "Printing an application slip (personal data masked)");
-    let slip = application_slip(false);
+    let slip = application_slip(case, false);
     let report = printer.print(&slip)?;
     println!("  {} bytes sent; the printer confirmed the end of the slip", report.bytes);
     for line in server.sim().lines().iter().take(8) {
@@ -78,7 +87,7 @@ fn printer_tour(out_dir: &Path) -> Result<()> {
     }
     step("装入新纸卷后补打", "New roll loaded: the slip is printed again, marked as a reprint");
     server.sim().load_paper();
-    printer.print(&application_slip(true))?;
+    printer.print(&application_slip(case, true))?;
     println!("  补打完成 reprinted; printer ready: {}", printer.status()?.ready());
     Ok(())
 }
@@ -134,7 +143,8 @@ async fn scanner_tour() -> Result<()> {
 pub fn run(out_dir: &Path) -> Result<()> {
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(crate::idcard_demo::run())?;
-    printer_tour(out_dir)?;
+    let case = runtime.block_on(crate::sync_demo::run(&out_dir.join("sync")))?;
+    printer_tour(out_dir, &case)?;
     runtime.block_on(scanner_tour())?;
     println!("\n全部演示结束 / All demos finished.");
     Ok(())

@@ -7,6 +7,7 @@ mod idcard;
 mod idcard_demo;
 mod printer;
 mod scanner;
+mod sync_demo;
 
 use std::process::ExitCode;
 

@@ -31,6 +31,15 @@ pub struct FleetRow {
     pub heartbeat: Heartbeat,
 }
 
+/// `NH` + the date in China Standard Time + a six-digit sequence: `NH20261127000042`.
+fn case_number(now_ms: i64, seq: i64) -> String {
+    let cst = time::UtcOffset::from_hms(8, 0, 0).expect("a valid offset");
+    let t = time::OffsetDateTime::from_unix_timestamp(now_ms / 1000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+        .to_offset(cst);
+    format!("NH{:04}{:02}{:02}{:06}", t.year(), u8::from(t.month()), t.day(), seq % 1_000_000)
+}
+
 pub struct Store {
     conn: Mutex<Connection>,
 }
@@ -104,7 +113,7 @@ impl Store {
             }
             None => {
                 let seq: i64 = tx.query_row("SELECT count(*) + 1 FROM submission", [], |r| r.get(0))?;
-                let case_number = format!("NH{}{seq:08}", now / 86_400_000);
+                let case_number = case_number(now, seq);
                 tx.execute(
                     "INSERT INTO submission (idempotency_key, kiosk_id, item_code, body_sha256, case_number, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                     params![key, kiosk, item_code, body_sha256, case_number, now],
@@ -174,5 +183,15 @@ impl Store {
             rejected: get("rejected")?,
             faults_injected: get("faults")?,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn case_numbers_carry_the_date_in_china_standard_time() {
+        // 2026-11-27 17:00 UTC is already the 28th in Foshan.
+        assert_eq!(super::case_number(1_795_798_800_000, 42), "NH20261128000042");
+        assert_eq!(super::case_number(1_795_752_000_000, 7), "NH20261127000007");
     }
 }
