@@ -38,7 +38,13 @@ fn the_demo_runs_every_device_and_shows_only_masked_data() {
     }
     // The slip carries the case number the gateway gave.
     let case_line = text.lines().find(|l| l.contains("办件编号 case number NH")).expect("a case number line");
-    let case: String = case_line.split("case number ").nth(1).unwrap().chars().take_while(char::is_ascii_alphanumeric).collect();
+    let case: String = case_line
+        .split("case number ")
+        .nth(1)
+        .unwrap()
+        .chars()
+        .take_while(char::is_ascii_alphanumeric)
+        .collect();
     assert_eq!(case.len(), 16, "NH + date + sequence: {case}");
     assert!(text.contains(&format!("业务编号：{case}")), "the slip shows {case}");
     let png = std::fs::read(out_dir.join("slip-gbk-80mm.png")).expect("the slip preview is written");

@@ -114,3 +114,19 @@ fn heartbeats_reach_the_fleet_view_without_personal_data() {
     });
     assert!(html.contains("200 OK") && html.contains(KIOSK) && html.contains("paper_near_end"), "{html}");
 }
+
+#[test]
+fn uploads_signed_with_sm3_are_accepted() {
+    let rig = Rig::start("sm3", Faults::default());
+    rig.enqueue(2);
+    let path = rig.config(None);
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("app_key = \"kiosk-dev\"", "app_key = \"kiosk-dev\"\nsignature = \"HMAC-SM3\"");
+    std::fs::write(&path, text).unwrap();
+    let config = Config::load(&path).unwrap();
+    assert_eq!(config.algorithm().unwrap(), kiosk_sync_proto::Algorithm::HmacSm3);
+    let mut agent = Agent::new(config).unwrap();
+    assert!(runtime().block_on(agent.drain()).unwrap());
+    assert_eq!(rig.filed().len(), 2);
+}
