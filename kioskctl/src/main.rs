@@ -14,7 +14,8 @@ use kiosk_outbox::{NewSubmission, Options, Outbox, PayloadKey, Row, State, now_m
     name = "kioskctl",
     version,
     about = "Citizen-window kiosk administration (市民之窗终端管理)",
-    after_help = "Exit codes: 0 success, 1 error, 2 usage error, 4 the queue holds refused (dead-lettered) submissions."
+    after_help = "Exit codes: 0 success, 1 error, 2 usage error, 3 a search found nothing,\n\
+                  4 the queue holds refused (dead-lettered) submissions."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -23,12 +24,31 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// The service-item catalogue.
+    #[command(subcommand)]
+    Catalogue(CatalogueCommand),
     /// The upload queue (outbox) of residents' submissions.
     Outbox {
         #[command(flatten)]
         at: Location,
         #[command(subcommand)]
         command: OutboxCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum CatalogueCommand {
+    /// What residents find when they type QUERY (Chinese, pinyin, initials): ranked item codes
+    /// and names.
+    Search {
+        query: String,
+        /// The catalogue: the admins' JSON or a kiosk bundle.
+        #[arg(long)]
+        catalogue: PathBuf,
+        #[arg(long, default_value_t = 10)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -120,8 +140,41 @@ fn print_row(r: &Row) {
     );
 }
 
+fn catalogue(cmd: CatalogueCommand) -> Result<u8> {
+    let CatalogueCommand::Search { query, catalogue, limit, json } = cmd;
+    let bytes = std::fs::read(&catalogue).with_context(|| format!("reading {}", catalogue.display()))?;
+    let loaded = if bytes.first() == Some(&b'{') {
+        kiosk_catalogue::load(&bytes)
+    } else {
+        kiosk_catalogue::load_bundle(&bytes)
+    };
+    let (cat, report) = loaded.with_context(|| format!("catalogue {}", catalogue.display()))?;
+    for w in &report.warnings {
+        eprintln!("kioskctl: warning: {w}");
+    }
+    let index = kiosk_catalogue::Index::build(cat);
+    let hits = index.search(&query, limit);
+    let items = &index.catalogue().items;
+    if json {
+        let rows: Vec<serde_json::Value> = hits
+            .iter()
+            .map(|h| serde_json::json!({"task_code": items[h.item].task_code, "catalog_code": items[h.item].catalog_code, "name": items[h.item].task_name, "score": h.score}))
+            .collect();
+        println!("{}", serde_json::to_string(&rows)?);
+    } else {
+        for h in &hits {
+            let it = &items[h.item];
+            println!("{:>5}  {}  {}", h.score, it.catalog_code, it.task_name);
+        }
+    }
+    Ok(if hits.is_empty() { 3 } else { 0 })
+}
+
 fn run(cli: Cli) -> Result<u8> {
-    let Command::Outbox { at, command } = cli.command;
+    let (at, command) = match cli.command {
+        Command::Catalogue(cmd) => return catalogue(cmd),
+        Command::Outbox { at, command } => (at, command),
+    };
     let (db, key) = paths(&at)?;
     if !db.exists() {
         bail!("no outbox at {}", db.display());
