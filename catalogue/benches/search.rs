@@ -6,7 +6,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use kiosk_benchkit::{Samples, ms, running_as_bench};
-use kiosk_catalogue::{Catalogue, Index, synthetic};
+use kiosk_catalogue::{Bundle, Catalogue, Index, synthetic};
 
 const ITEMS: usize = 10_000;
 const QUERIES: [&str; 8] =
@@ -27,19 +27,25 @@ fn main() {
     let parse_json = Samples::measure(1, 10, || {
         black_box(serde_json::from_slice::<Catalogue>(&json).unwrap());
     });
-    let parse_bundle = Samples::measure(1, 10, || {
-        black_box(postcard::from_bytes::<Catalogue>(&bundle).unwrap());
+    let open = Samples::measure(2, 20, || {
+        black_box(Bundle::open(&bundle).unwrap());
     });
-    let total = Samples::measure(1, 10, || {
-        let cat: Catalogue = postcard::from_bytes(&bundle).unwrap();
-        black_box(Index::build(cat));
+    let total = Samples::measure(2, 20, || {
+        let mut b = Bundle::open(&bundle).unwrap();
+        black_box(Index::new(b.take_summaries()));
+        black_box(b);
+    });
+    let opened = Bundle::open(&bundle).unwrap();
+    let item = Samples::measure(10, 1000, || {
+        black_box(opened.item(ITEMS / 2).unwrap());
     });
     println!("  parse JSON (admin side, not on the kiosk)  {}", parse_json.summary());
-    println!("  parse the bundle                           {}", parse_bundle.summary());
-    println!("  load the bundle + build the index          {}", total.summary());
+    println!("  open the bundle (head: summaries)          {}", open.summary());
+    println!("  open the bundle + build the index          {}", total.summary());
     println!("  {}", total.verdict(Duration::from_millis(50)));
+    println!("  open one item's details when a resident taps it: {}", item.summary());
 
-    let idx = Index::build(cat);
+    let idx = Index::build(&cat);
     let mut timings = Vec::new();
     let mut slowest: Vec<(Duration, &str)> = Vec::new();
     for q in QUERIES {

@@ -204,3 +204,39 @@ impl Item {
         self.limit_scene_num <= 1
     }
 }
+
+/// What the kiosk needs of an item to list and search it; the rest of the item is read only
+/// when a resident opens it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    pub task_name: String,
+    pub catalog_code: String,
+    pub task_code: String,
+    pub dept_code: String,
+    pub kind: Kind,
+    pub user_topic_type: Vec<String>,
+    pub corp_topic_type: Vec<String>,
+    pub synonyms: Vec<String>,
+    pub limit_scene_num: u32,
+    pub is_service_terminals: bool,
+    /// The conditions and the steps, searched when names find too little.
+    pub description: String,
+}
+
+impl From<&Item> for Summary {
+    fn from(it: &Item) -> Self {
+        Self {
+            task_name: it.task_name.clone(),
+            catalog_code: it.catalog_code.clone(),
+            task_code: it.task_code.clone(),
+            dept_code: it.dept_code.clone(),
+            kind: it.kind,
+            user_topic_type: it.user_topic_type.clone(),
+            corp_topic_type: it.corp_topic_type.clone(),
+            synonyms: it.synonyms.clone(),
+            limit_scene_num: it.limit_scene_num,
+            is_service_terminals: it.is_service_terminals,
+            description: format!("{} {}", it.accept_condition, it.handle_flow.join(" ")),
+        }
+    }
+}

@@ -5,7 +5,7 @@
 
 use pinyin::ToPinyinMulti;
 
-use crate::model::Catalogue;
+use crate::model::{Catalogue, Summary};
 
 /// At most this many readings of one character are indexed (the dictionary's first is the
 /// commonest).
@@ -240,10 +240,10 @@ struct Entry {
     letters: u64,
 }
 
-/// A catalogue with its search index; hit `i` is `catalogue().items[i]`.
+/// The search index over a catalogue's items; hit `i` is item `i` (and `summary(i)`).
 #[derive(Debug, Clone)]
 pub struct Index {
-    catalogue: Catalogue,
+    summaries: Vec<Summary>,
     entries: Vec<Entry>,
     readings: Vec<&'static str>,
     /// Every item's name and synonyms, one after another (separated by newlines, which no query
@@ -270,10 +270,15 @@ pub struct Hit {
 }
 
 impl Index {
-    pub fn build(catalogue: Catalogue) -> Self {
+    /// An index over a whole catalogue (admin tools, tests).
+    pub fn build(catalogue: &Catalogue) -> Self {
+        Self::new(catalogue.items.iter().map(Summary::from).collect())
+    }
+
+    /// An index over item summaries, as a kiosk bundle carries them.
+    pub fn new(summaries: Vec<Summary>) -> Self {
         let mut syl = Syllabler::new();
-        let entries = catalogue
-            .items
+        let entries = summaries
             .iter()
             .map(|it| {
                 let mut letters = 0;
@@ -289,8 +294,7 @@ impl Index {
             })
             .collect();
         let mut text = String::new();
-        let starts = catalogue
-            .items
+        let starts = summaries
             .iter()
             .map(|it| {
                 let start = text.len();
@@ -301,7 +305,7 @@ impl Index {
                 start
             })
             .collect();
-        Self { catalogue, entries, readings: syl.table.all, text, starts }
+        Self { summaries, entries, readings: syl.table.all, text, starts }
     }
 
     /// Which items hold the query literally in their name or a synonym.
@@ -313,8 +317,8 @@ impl Index {
         hit
     }
 
-    pub fn catalogue(&self) -> &Catalogue {
-        &self.catalogue
+    pub fn summary(&self, i: usize) -> &Summary {
+        &self.summaries[i]
     }
 
     pub fn len(&self) -> usize {
@@ -329,7 +333,7 @@ impl Index {
     /// digits, `edits` how many missed letters pinyin matching forgives.
     fn score_item(&self, i: usize, q: &Needle<'_>, literal: bool, latin: Option<&[u8]>, pass: Pass) -> u32 {
         let edits = u8::from(pass == Pass::Fuzzy);
-        let (item, e) = (&self.catalogue.items[i], &self.entries[i]);
+        let (item, e) = (&self.summaries[i], &self.entries[i]);
         let place_score = |p: Place, base: u32| base + 100 * (p as u32);
         let needed = latin.map_or(0, |lq| lq.iter().map(|b| bit(*b)).fold(0, |a, b| a | b));
         let mut score = 0;
@@ -343,10 +347,7 @@ impl Index {
         }
         match latin {
             None => {
-                if pass == Pass::Descriptions
-                    && score == 0
-                    && (q.in_text(&item.accept_condition) || item.handle_flow.iter().any(|f| q.in_text(f)))
-                {
+                if pass == Pass::Descriptions && score == 0 && q.in_text(&item.description) {
                     score = 200;
                 }
             }

@@ -5,7 +5,7 @@ use kiosk_catalogue::{Catalogue, Index, load, sample, validate};
 use proptest::prelude::*;
 
 fn names(cat: &Catalogue, query: &str) -> Vec<String> {
-    Index::build(cat.clone()).search(query, 5).iter().map(|h| cat.items[h.item].task_name.clone()).collect()
+    Index::build(cat).search(query, 5).iter().map(|h| cat.items[h.item].task_name.clone()).collect()
 }
 
 #[test]
@@ -136,7 +136,7 @@ fn residents_find_items_by_chinese_pinyin_and_initials() {
 #[test]
 fn ranking_puts_names_before_synonyms_before_descriptions() {
     let cat = sample();
-    let index = Index::build(cat.clone());
+    let index = Index::build(&cat);
     let hits = index.search("公积金", 20);
     let first = &cat.items[hits[0].item];
     assert!(first.task_name.contains("公积金"));
@@ -152,7 +152,7 @@ proptest! {
     #[test]
     fn any_query_is_answered_with_real_items(q in "\\PC{0,40}") {
         let cat = sample();
-        let index = Index::build(cat.clone());
+        let index = Index::build(&cat);
         for hit in index.search(&q, 10) {
             prop_assert!(hit.item < cat.items.len() && hit.score > 0);
         }
@@ -164,10 +164,26 @@ fn the_kiosk_bundle_round_trips_and_a_damaged_one_is_refused() {
     let cat = sample();
     let bundle = kiosk_catalogue::to_bundle(&cat);
     assert!(bundle.len() < serde_json::to_vec(&cat).unwrap().len() / 2, "compact");
-    let (back, _) = kiosk_catalogue::load_bundle(&bundle).unwrap();
+    let (back, _) = kiosk_catalogue::verify_bundle(&bundle).unwrap();
     assert_eq!(back, cat);
-    let err = kiosk_catalogue::load_bundle(&bundle[..bundle.len() / 2]).unwrap_err();
-    assert!(err.to_string().contains("damaged"), "{err}");
+    // The kiosk's start-up path: summaries now, an item's details when it is opened.
+    let opened = kiosk_catalogue::Bundle::open(&bundle).unwrap();
+    assert_eq!(opened.summaries.len(), cat.items.len());
+    assert_eq!(opened.item(7).unwrap(), cat.items[7]);
+    assert_eq!(opened.meta.catalogue_version, cat.catalogue_version);
+    for cut in [3, 100, bundle.len() / 2] {
+        let err = kiosk_catalogue::verify_bundle(&bundle[..cut]).unwrap_err();
+        assert!(err.to_string().contains("damaged"), "{err}");
+    }
+    // A bundle whose summaries were tampered with does not pass verification.
+    let mut other = cat.clone();
+    other.items[0].synonyms.push("改过".into());
+    let forged = kiosk_catalogue::to_bundle(&other);
+    let head_len = u32::from_le_bytes(forged[..4].try_into().unwrap()) as usize;
+    let mut mixed = forged[..4 + head_len].to_vec();
+    let real_head = u32::from_le_bytes(bundle[..4].try_into().unwrap()) as usize;
+    mixed.extend(&bundle[4 + real_head..]);
+    assert!(kiosk_catalogue::verify_bundle(&mixed).is_err(), "summaries must agree with the items");
     let synthetic = kiosk_catalogue::synthetic::catalogue(500);
     assert_eq!(synthetic.items.len(), 500);
     assert!(validate(&synthetic).is_ok(), "synthetic catalogues are valid too");

@@ -143,27 +143,32 @@ fn print_row(r: &Row) {
 fn catalogue(cmd: CatalogueCommand) -> Result<u8> {
     let CatalogueCommand::Search { query, catalogue, limit, json } = cmd;
     let bytes = std::fs::read(&catalogue).with_context(|| format!("reading {}", catalogue.display()))?;
-    let loaded = if bytes.first() == Some(&b'{') {
-        kiosk_catalogue::load(&bytes)
+    let what = || format!("catalogue {}", catalogue.display());
+    let index = if bytes.first() == Some(&b'{') {
+        let (cat, report) = kiosk_catalogue::load(&bytes).with_context(what)?;
+        for w in &report.warnings {
+            eprintln!("kioskctl: warning: {w}");
+        }
+        kiosk_catalogue::Index::build(&cat)
     } else {
-        kiosk_catalogue::load_bundle(&bytes)
+        // A kiosk bundle, searched as the kiosk does: from its summaries.
+        kiosk_catalogue::Index::new(
+            kiosk_catalogue::Bundle::open(&bytes).with_context(what)?.take_summaries(),
+        )
     };
-    let (cat, report) = loaded.with_context(|| format!("catalogue {}", catalogue.display()))?;
-    for w in &report.warnings {
-        eprintln!("kioskctl: warning: {w}");
-    }
-    let index = kiosk_catalogue::Index::build(cat);
     let hits = index.search(&query, limit);
-    let items = &index.catalogue().items;
     if json {
         let rows: Vec<serde_json::Value> = hits
             .iter()
-            .map(|h| serde_json::json!({"task_code": items[h.item].task_code, "catalog_code": items[h.item].catalog_code, "name": items[h.item].task_name, "score": h.score}))
+            .map(|h| {
+                let it = index.summary(h.item);
+                serde_json::json!({"task_code": it.task_code, "catalog_code": it.catalog_code, "name": it.task_name, "score": h.score})
+            })
             .collect();
         println!("{}", serde_json::to_string(&rows)?);
     } else {
         for h in &hits {
-            let it = &items[h.item];
+            let it = index.summary(h.item);
             println!("{:>5}  {}  {}", h.score, it.catalog_code, it.task_name);
         }
     }
