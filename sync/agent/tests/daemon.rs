@@ -93,3 +93,30 @@ fn the_daemon_uploads_reports_and_stops_on_sigterm() {
     std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut logs).unwrap();
     assert!(logs.contains("stopping"), "{logs}");
 }
+
+#[test]
+fn drain_exits_2_when_a_submission_was_refused() {
+    let rig = Rig::start("drain-exit", Faults::default());
+    rig.enqueue(2);
+    let config = rig.config(None);
+    let drain = || {
+        Command::new(env!("CARGO_BIN_EXE_kiosk-sync"))
+            .args(["--config", config.to_str().unwrap(), "--drain"])
+            .output()
+            .unwrap()
+    };
+    assert_eq!(drain().status.code(), Some(0), "everything accepted");
+    let mut ob = rig.outbox();
+    ob.enqueue(
+        &kiosk_outbox::NewSubmission { item_code: "x", stream_key: "", payload: b"{}" },
+        kiosk_outbox::now_ms(),
+    )
+    .unwrap();
+    assert_eq!(drain().status.code(), Some(2), "a refused submission is waiting for a technician");
+    let out = Command::new(env!("CARGO_BIN_EXE_kiosk-sync"))
+        .args(["--config", "/nonexistent.toml", "--drain"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent.toml"));
+}
