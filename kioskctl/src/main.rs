@@ -1,6 +1,9 @@
 //! `kioskctl`: what admins and technicians run against a kiosk's data. `outbox` shows and repairs
 //! the upload queue without ever showing a resident's data: it opens the queue without the
 //! payload key, except to load sample data.
+//! `catalogue` searches a catalogue and publishes signed releases of it.
+
+mod catalogue;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -26,29 +29,13 @@ struct Cli {
 enum Command {
     /// The service-item catalogue.
     #[command(subcommand)]
-    Catalogue(CatalogueCommand),
+    Catalogue(catalogue::Command),
     /// The upload queue (outbox) of residents' submissions.
     Outbox {
         #[command(flatten)]
         at: Location,
         #[command(subcommand)]
         command: OutboxCommand,
-    },
-}
-
-#[derive(Subcommand, Debug)]
-enum CatalogueCommand {
-    /// What residents find when they type QUERY (Chinese, pinyin, initials): ranked item codes
-    /// and names.
-    Search {
-        query: String,
-        /// The catalogue: the admins' JSON or a kiosk bundle.
-        #[arg(long)]
-        catalogue: PathBuf,
-        #[arg(long, default_value_t = 10)]
-        limit: usize,
-        #[arg(long)]
-        json: bool,
     },
 }
 
@@ -140,44 +127,9 @@ fn print_row(r: &Row) {
     );
 }
 
-fn catalogue(cmd: CatalogueCommand) -> Result<u8> {
-    let CatalogueCommand::Search { query, catalogue, limit, json } = cmd;
-    let bytes = std::fs::read(&catalogue).with_context(|| format!("reading {}", catalogue.display()))?;
-    let what = || format!("catalogue {}", catalogue.display());
-    let index = if bytes.first() == Some(&b'{') {
-        let (cat, report) = kiosk_catalogue::load(&bytes).with_context(what)?;
-        for w in &report.warnings {
-            eprintln!("kioskctl: warning: {w}");
-        }
-        kiosk_catalogue::Index::build(&cat)
-    } else {
-        // A kiosk bundle, searched as the kiosk does: from its summaries.
-        kiosk_catalogue::Index::new(
-            kiosk_catalogue::Bundle::open(&bytes).with_context(what)?.take_summaries(),
-        )
-    };
-    let hits = index.search(&query, limit);
-    if json {
-        let rows: Vec<serde_json::Value> = hits
-            .iter()
-            .map(|h| {
-                let it = index.summary(h.item);
-                serde_json::json!({"task_code": it.task_code, "catalog_code": it.catalog_code, "name": it.task_name, "score": h.score})
-            })
-            .collect();
-        println!("{}", serde_json::to_string(&rows)?);
-    } else {
-        for h in &hits {
-            let it = index.summary(h.item);
-            println!("{:>5}  {}  {}", h.score, it.catalog_code, it.task_name);
-        }
-    }
-    Ok(if hits.is_empty() { 3 } else { 0 })
-}
-
 fn run(cli: Cli) -> Result<u8> {
     let (at, command) = match cli.command {
-        Command::Catalogue(cmd) => return catalogue(cmd),
+        Command::Catalogue(cmd) => return catalogue::run(cmd),
         Command::Outbox { at, command } => (at, command),
     };
     let (db, key) = paths(&at)?;

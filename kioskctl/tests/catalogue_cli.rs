@@ -42,3 +42,64 @@ fn admins_see_what_residents_will_find() {
         .unwrap();
     assert_eq!(bad.status.code(), Some(1));
 }
+
+fn kioskctl(args: &[&str]) -> std::process::Output {
+    Command::new(BIN).args(args).output().unwrap()
+}
+
+fn json(out: &std::process::Output) -> serde_json::Value {
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[tokio::test]
+async fn admins_publish_signed_releases_that_kiosks_install() {
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("kioskctl-tuf-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let (keys, repo) = (dir.join("keys"), dir.join("repo"));
+    let (keys_s, repo_s) = (keys.to_str().unwrap(), repo.to_str().unwrap());
+
+    let init = json(&kioskctl(&["catalogue", "init-repo", "--keys", keys_s, "--repo", repo_s, "--json"]));
+    assert_eq!(init["root_keys"].as_array().unwrap().len(), 2);
+    let again = kioskctl(&["catalogue", "init-repo", "--keys", keys_s, "--repo", repo_s]);
+    assert_eq!(again.status.code(), Some(1), "existing keys are never overwritten");
+
+    let publish = |source: &str, json_out: bool| {
+        let mut args = vec!["catalogue", "publish", source, "--keys", keys_s, "--repo", repo_s];
+        args.extend(json_out.then_some("--json"));
+        kioskctl(&args)
+    };
+    let first = json(&publish(&sample_path(), true));
+    assert_eq!(first["version"], 1);
+    assert_eq!(first["items"], kiosk_catalogue::sample().items.len());
+
+    // A catalogue that fails validation is not published, and the repository is untouched.
+    let mut broken: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(sample_path()).unwrap()).unwrap();
+    broken["items"][0]["task_name"] = "".into();
+    let broken_path = dir.join("broken.json");
+    std::fs::write(&broken_path, broken.to_string()).unwrap();
+    let refused = publish(broken_path.to_str().unwrap(), false);
+    assert_eq!(refused.status.code(), Some(1));
+    let why = String::from_utf8_lossy(&refused.stderr);
+    assert!(why.contains("task_name"), "the error names the field: {why}");
+
+    let second = json(&publish(&sample_path(), true));
+    assert_eq!(second["version"], 2);
+
+    // The kiosk side, from the repository as written (here over file://, as from a USB stick).
+    let client = kiosk_catalogue_update::client::Client {
+        trusted_root: repo.join("root.json"),
+        repository: url::Url::from_directory_path(&repo).unwrap(),
+        datastore: dir.join("kiosk/tuf"),
+        install_dir: dir.join("kiosk/catalogue"),
+    };
+    match client.update().await.unwrap() {
+        kiosk_catalogue_update::client::Outcome::Applied(r) => assert_eq!(r.version, 2),
+        other => panic!("expected an install, got {other:?}"),
+    }
+    let installed = std::fs::read(client.installed_path()).unwrap();
+    kiosk_catalogue::verify_bundle(&installed).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -1,0 +1,305 @@
+//! The admin side: create a repository's keys and root, and publish catalogues into it.
+//!
+//! The repository is a directory of static files (`metadata/`, `targets/`) that any HTTP server,
+//! object store or USB stick can serve; nothing on the serving side needs to be trusted.
+//!
+//! Root keys should live offline (on separate sticks or HSMs) once `init-repo` has run: publishing
+//! needs only the targets, snapshot and timestamp keys, so [`publish`] never loads a root key.
+
+use std::collections::HashMap;
+use std::fs;
+use std::io::Write;
+use std::num::NonZeroU64;
+use std::path::{Path, PathBuf};
+
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::Ed25519KeyPair;
+use jiff::{SignedDuration, Timestamp};
+use tough::editor::RepositoryEditor;
+use tough::editor::signed::{PathExists, SignedRole};
+use tough::key_source::{KeySource, LocalKeySource};
+use tough::schema::{KeyHolder, RoleKeys, RoleType, Root, Target};
+use tough::sign::{Sign, parse_keypair};
+use tough::{TargetName, schema};
+
+use crate::{METADATA_DIR, TARGET, TARGETS_DIR};
+
+/// The TUF specification version tough writes and accepts.
+const SPEC_VERSION: &str = "1.0.0";
+
+#[derive(Debug, thiserror::Error)]
+pub enum RepoError {
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error(
+        "{0} already holds keys; refusing to overwrite them (a new root would orphan every kiosk \
+         that trusts the old one). Use an empty directory"
+    )]
+    KeysExist(PathBuf),
+    #[error("a root threshold of {threshold} needs at least that many root keys, got {keys}")]
+    Threshold { threshold: u64, keys: usize },
+    #[error("key {path}: {reason}")]
+    Key { path: PathBuf, reason: String },
+    #[error("catalogue {path}: {source}")]
+    Catalogue { path: PathBuf, source: kiosk_catalogue::LoadError },
+    #[error("{path}: {reason}")]
+    Source { path: PathBuf, reason: String },
+    #[error("{path} is not a catalogue repository (no {what}); run `kioskctl catalogue init-repo` first")]
+    NotARepo { path: PathBuf, what: &'static str },
+    #[error("signing the repository: {0}")]
+    Tuf(Box<tough::error::Error>),
+    #[error("describing a key or target: {0}")]
+    Schema(#[from] tough::schema::Error),
+}
+
+impl From<tough::error::Error> for RepoError {
+    fn from(e: tough::error::Error) -> Self {
+        Self::Tuf(Box::new(e))
+    }
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> RepoError + '_ {
+    move |source| RepoError::Io { path: path.to_owned(), source }
+}
+
+/// How long each role's signatures stay valid. Short timestamp and snapshot lifetimes bound how
+/// long a mirror can freeze a kiosk on an old catalogue; the publisher re-signs them on every
+/// publish.
+#[derive(Debug, Clone, Copy)]
+pub struct Lifetimes {
+    pub targets: SignedDuration,
+    pub snapshot: SignedDuration,
+    pub timestamp: SignedDuration,
+}
+
+impl Default for Lifetimes {
+    fn default() -> Self {
+        Self { targets: days(90), snapshot: days(14), timestamp: days(7) }
+    }
+}
+
+pub fn days(n: i64) -> SignedDuration {
+    SignedDuration::from_hours(24 * n)
+}
+
+#[derive(Debug, Clone)]
+pub struct InitOptions {
+    pub root_keys: usize,
+    pub root_threshold: u64,
+    pub root_lifetime: SignedDuration,
+}
+
+impl Default for InitOptions {
+    fn default() -> Self {
+        Self { root_keys: 2, root_threshold: 2, root_lifetime: days(365) }
+    }
+}
+
+/// What `init-repo` made, for the admin's records.
+#[derive(Debug)]
+pub struct Initialised {
+    /// The trust anchor to build into kiosk images (`/etc/kiosk/catalogue-root.json`).
+    pub root: PathBuf,
+    pub root_keys: Vec<PathBuf>,
+    pub online_keys: Vec<PathBuf>,
+}
+
+fn key_path(keys: &Path, role: &str) -> PathBuf {
+    keys.join(format!("{role}.pk8"))
+}
+
+/// Ed25519 in PKCS#8, the form tough's `LocalKeySource` reads; written owner-only.
+fn generate_key(path: &Path) -> Result<(), RepoError> {
+    let doc = Ed25519KeyPair::generate_pkcs8(&SystemRandom::new())
+        .map_err(|e| RepoError::Key { path: path.to_owned(), reason: e.to_string() })?;
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path).map_err(io(path))?;
+    file.write_all(doc.as_ref()).and_then(|()| file.sync_all()).map_err(io(path))
+}
+
+fn signer(path: &Path) -> Result<impl Sign, RepoError> {
+    let bytes = fs::read(path).map_err(io(path))?;
+    parse_keypair(&bytes).map_err(|e| RepoError::Key { path: path.to_owned(), reason: e.to_string() })
+}
+
+fn key_sources(paths: &[PathBuf]) -> Vec<Box<dyn KeySource>> {
+    paths.iter().map(|p| Box::new(LocalKeySource { path: p.clone() }) as Box<dyn KeySource>).collect()
+}
+
+/// Creates the keys (in `keys_dir`) and the signed version-1 root (in `repo_dir/metadata`).
+pub async fn init_repo(
+    keys_dir: &Path,
+    repo_dir: &Path,
+    opts: &InitOptions,
+) -> Result<Initialised, RepoError> {
+    if opts.root_threshold == 0 || opts.root_threshold > opts.root_keys as u64 {
+        return Err(RepoError::Threshold { threshold: opts.root_threshold, keys: opts.root_keys });
+    }
+    fs::create_dir_all(keys_dir).map_err(io(keys_dir))?;
+    if fs::read_dir(keys_dir).map_err(io(keys_dir))?.next().is_some() {
+        return Err(RepoError::KeysExist(keys_dir.to_owned()));
+    }
+    let root_keys: Vec<PathBuf> =
+        (1..=opts.root_keys).map(|i| key_path(keys_dir, &format!("root-{i}"))).collect();
+    let online_keys: Vec<PathBuf> =
+        ["targets", "snapshot", "timestamp"].iter().map(|r| key_path(keys_dir, r)).collect();
+    for path in root_keys.iter().chain(&online_keys) {
+        generate_key(path)?;
+    }
+
+    let mut keys = HashMap::new();
+    let mut roles = HashMap::new();
+    let role_keys = [
+        (RoleType::Root, &root_keys[..], opts.root_threshold),
+        (RoleType::Targets, &online_keys[0..1], 1),
+        (RoleType::Snapshot, &online_keys[1..2], 1),
+        (RoleType::Timestamp, &online_keys[2..3], 1),
+    ];
+    for (role, paths, threshold) in role_keys {
+        let mut keyids = Vec::new();
+        for path in paths {
+            let key = signer(path)?.tuf_key();
+            let id = key.key_id()?;
+            keyids.push(id.clone());
+            keys.insert(id, key);
+        }
+        let threshold = NonZeroU64::new(threshold).expect("checked above");
+        roles.insert(role, RoleKeys { keyids, threshold, _extra: HashMap::new() });
+    }
+    let root = Root {
+        spec_version: SPEC_VERSION.into(),
+        consistent_snapshot: true,
+        version: NonZeroU64::MIN,
+        expires: Timestamp::now() + opts.root_lifetime,
+        keys,
+        roles,
+        _extra: HashMap::new(),
+    };
+    let holder = KeyHolder::Root(root.clone());
+    let signed = SignedRole::new(root, &holder, &key_sources(&root_keys), &SystemRandom::new()).await?;
+    let metadata = repo_dir.join(METADATA_DIR);
+    signed.write(&metadata, true).await?;
+    let anchor = repo_dir.join("root.json");
+    fs::write(&anchor, signed.buffer()).map_err(io(&anchor))?;
+    Ok(Initialised { root: anchor, root_keys, online_keys })
+}
+
+/// Reads an admin's source catalogue. JSON is the project's own format.
+pub fn read_source(path: &Path) -> Result<kiosk_catalogue::Catalogue, RepoError> {
+    let bytes = fs::read(path).map_err(io(path))?;
+    let (cat, _report) = kiosk_catalogue::load(&bytes)
+        .map_err(|source| RepoError::Catalogue { path: path.to_owned(), source })?;
+    Ok(cat)
+}
+
+/// One step of [`publish`], for a progress display.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    Building,
+    Signing,
+    Writing,
+}
+
+#[derive(Debug)]
+pub struct Published {
+    /// The metadata version kiosks will see; every publish raises it by one.
+    pub version: u64,
+    pub catalogue_version: String,
+    pub items: usize,
+    pub bundle_len: u64,
+}
+
+/// The version of the repository's current timestamp, 0 for a new repository.
+fn current_version(metadata: &Path) -> Result<u64, RepoError> {
+    let path = metadata.join("timestamp.json");
+    match fs::read(&path) {
+        Ok(bytes) => {
+            let ts: schema::Signed<schema::Timestamp> = serde_json::from_slice(&bytes)
+                .map_err(|e| RepoError::Source { path: path.clone(), reason: e.to_string() })?;
+            Ok(ts.signed.version.get())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(0),
+        Err(e) => Err(io(&path)(e)),
+    }
+}
+
+/// Builds a bundle from a validated catalogue, signs it with the online keys and writes it into
+/// the repository. Targets are written before metadata and `timestamp.json` last, so a kiosk that
+/// reads the repository mid-publish sees either the old release or the new one whole.
+pub async fn publish(
+    cat: &kiosk_catalogue::Catalogue,
+    keys_dir: &Path,
+    repo_dir: &Path,
+    lifetimes: Lifetimes,
+    mut progress: impl FnMut(Step),
+) -> Result<Published, RepoError> {
+    let metadata = repo_dir.join(METADATA_DIR);
+    let root = repo_dir.join("root.json");
+    let latest_root = latest_root(&metadata)?.unwrap_or(root);
+    if !latest_root.exists() {
+        return Err(RepoError::NotARepo { path: repo_dir.to_owned(), what: "root.json" });
+    }
+    progress(Step::Building);
+    let bundle = kiosk_catalogue::to_bundle(cat);
+    let staging = repo_dir.join(".staging");
+    fs::create_dir_all(&staging).map_err(io(&staging))?;
+    let staged = staging.join(TARGET);
+    fs::write(&staged, &bundle).map_err(io(&staged))?;
+
+    progress(Step::Signing);
+    let version = NonZeroU64::new(current_version(&metadata)? + 1).expect("≥ 1");
+    let now = Timestamp::now();
+    let mut target = Target::from_path(&staged).await?;
+    target.custom.insert("catalogue_version".into(), cat.catalogue_version.clone().into());
+    target.custom.insert("items".into(), cat.items.len().into());
+    let name = TargetName::new(TARGET)?;
+    let mut editor = RepositoryEditor::new(&latest_root).await?;
+    editor
+        .targets_version(version)?
+        .targets_expires(now + lifetimes.targets)?
+        .snapshot_version(version)
+        .snapshot_expires(now + lifetimes.snapshot)
+        .timestamp_version(version)
+        .timestamp_expires(now + lifetimes.timestamp)
+        .add_target(name.clone(), target)?;
+    let online = ["targets", "snapshot", "timestamp"].map(|r| key_path(keys_dir, r));
+    let signed = editor.sign(&key_sources(&online)).await?;
+
+    progress(Step::Writing);
+    let targets = repo_dir.join(TARGETS_DIR);
+    fs::create_dir_all(&targets).map_err(io(&targets))?;
+    signed.copy_target(&staged, &targets, PathExists::Skip, Some(&name)).await?;
+    signed.write(&metadata).await?;
+    fs::remove_dir_all(&staging).map_err(io(&staging))?;
+    Ok(Published {
+        version: version.get(),
+        catalogue_version: cat.catalogue_version.clone(),
+        items: cat.items.len(),
+        bundle_len: bundle.len() as u64,
+    })
+}
+
+/// The highest `N.root.json`: publishing must use the root kiosks will end up trusting.
+fn latest_root(metadata: &Path) -> Result<Option<PathBuf>, RepoError> {
+    let entries = match fs::read_dir(metadata) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io(metadata)(e)),
+    };
+    let mut best: Option<(u64, PathBuf)> = None;
+    for entry in entries {
+        let entry = entry.map_err(io(metadata))?;
+        let name = entry.file_name();
+        let Some(n) = name.to_str().and_then(|n| n.strip_suffix(".root.json")).and_then(|n| n.parse().ok())
+        else {
+            continue;
+        };
+        if best.as_ref().is_none_or(|(b, _)| n > *b) {
+            best = Some((n, entry.path()));
+        }
+    }
+    Ok(best.map(|(_, p)| p))
+}

@@ -1,0 +1,231 @@
+//! Real repositories on disk, served over `file://` (the USB path; HTTPS uses the same client),
+//! and every attack TUF is meant to stop, each of which must leave the installed catalogue alone.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use kiosk_catalogue_update::client::{Client, Outcome, UpdateError};
+use kiosk_catalogue_update::repo::{self, InitOptions, Lifetimes, RepoError};
+use url::Url;
+
+struct Setup {
+    dir: PathBuf,
+    keys: PathBuf,
+    repo: PathBuf,
+    client: Client,
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let dest = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &dest);
+        } else {
+            fs::copy(entry.path(), dest).unwrap();
+        }
+    }
+}
+
+impl Setup {
+    async fn new(name: &str) -> Self {
+        let dir =
+            PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("update-{}-{name}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        let keys = dir.join("keys");
+        let repo = dir.join("repo");
+        let init = repo::init_repo(&keys, &repo, &InitOptions::default()).await.unwrap();
+        let kiosk = dir.join("kiosk");
+        fs::create_dir_all(&kiosk).unwrap();
+        // The image ships a copy of the root, not a pointer into the repository.
+        fs::copy(&init.root, kiosk.join("root.json")).unwrap();
+        let client = Client {
+            trusted_root: kiosk.join("root.json"),
+            repository: Url::from_directory_path(&repo).unwrap(),
+            datastore: kiosk.join("tuf"),
+            install_dir: kiosk.join("catalogue"),
+        };
+        Self { dir, keys, repo, client }
+    }
+
+    async fn publish(&self, catalogue_version: &str, lifetimes: Lifetimes) -> u64 {
+        let mut cat = kiosk_catalogue::sample();
+        cat.catalogue_version = catalogue_version.into();
+        repo::publish(&cat, &self.keys, &self.repo, lifetimes, |_| {}).await.unwrap().version
+    }
+
+    fn installed(&self) -> Vec<u8> {
+        fs::read(self.client.installed_path()).unwrap()
+    }
+
+    fn installed_version(&self) -> String {
+        kiosk_catalogue::Bundle::open(&self.installed()).unwrap().meta.catalogue_version
+    }
+
+    /// The one target file of the current release (consistent snapshots prefix its hash).
+    fn target_files(&self) -> Vec<PathBuf> {
+        let mut files: Vec<PathBuf> =
+            fs::read_dir(self.repo.join("targets")).unwrap().map(|e| e.unwrap().path()).collect();
+        files.sort();
+        files
+    }
+
+    async fn refused(&self) -> String {
+        refused(&self.client).await
+    }
+
+    /// A kiosk that has installed release "v1".
+    async fn running_v1(name: &str) -> Self {
+        let s = Self::new(name).await;
+        s.publish("v1", Lifetimes::default()).await;
+        s.client.update().await.unwrap();
+        s
+    }
+}
+
+async fn refused(client: &Client) -> String {
+    match client.update().await {
+        Err(UpdateError::Refused(why)) => why,
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn installs_then_reports_current_then_installs_the_next_release() {
+    let s = Setup::new("happy").await;
+    assert_eq!(s.publish("2026.11-a", Lifetimes::default()).await, 1);
+    let Outcome::Applied(r) = s.client.update().await.unwrap() else { panic!("expected an install") };
+    assert_eq!((r.version, r.catalogue_version.as_str()), (1, "2026.11-a"));
+    assert_eq!(r.items, kiosk_catalogue::sample().items.len());
+    kiosk_catalogue::verify_bundle(&s.installed()).unwrap();
+
+    assert!(matches!(s.client.update().await.unwrap(), Outcome::Current(r) if r.version == 1));
+
+    assert_eq!(s.publish("2026.11-b", Lifetimes::default()).await, 2);
+    let Outcome::Applied(r) = s.client.update().await.unwrap() else { panic!("expected an install") };
+    assert_eq!((r.version, r.catalogue_version.as_str()), (2, "2026.11-b"));
+    assert_eq!(s.installed_version(), "2026.11-b");
+    assert!(!s.client.install_dir.join(".catalogue.bundle.incoming").exists());
+    fs::remove_dir_all(&s.dir).unwrap();
+}
+
+#[tokio::test]
+async fn a_tampered_bundle_is_refused_and_the_current_catalogue_stays() {
+    let s = Setup::running_v1("tamper").await;
+    let before = s.installed();
+    s.publish("v2", Lifetimes::default()).await;
+    let newest = s
+        .target_files()
+        .into_iter()
+        .find(|p| {
+            let bytes = fs::read(p).unwrap();
+            kiosk_catalogue::Bundle::open(&bytes).unwrap().meta.catalogue_version == "v2"
+        })
+        .unwrap();
+    let mut bytes = fs::read(&newest).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x01;
+    fs::write(&newest, &bytes).unwrap();
+
+    let why = s.refused().await;
+    assert!(why.to_lowercase().contains("hash"), "{why}");
+    assert_eq!(s.installed(), before);
+
+    // Longer than signed: the download stops at the signed length and fails.
+    bytes[mid] ^= 0x01;
+    bytes.extend_from_slice(&[0u8; 4096]);
+    fs::write(&newest, &bytes).unwrap();
+    s.refused().await;
+    assert_eq!(s.installed(), before);
+    fs::remove_dir_all(&s.dir).unwrap();
+}
+
+#[tokio::test]
+async fn a_rollback_to_older_signed_metadata_is_refused_even_after_a_restart() {
+    let s = Setup::new("rollback").await;
+    s.publish("v1", Lifetimes::default()).await;
+    let old = s.dir.join("repo-v1");
+    copy_dir(&s.repo, &old);
+    s.publish("v2", Lifetimes::default()).await;
+    s.client.update().await.unwrap();
+    assert_eq!(s.installed_version(), "v2");
+
+    // A mirror serves the old, validly signed release. A new client is a restarted agent: only
+    // the persistent datastore remembers that version 2 was seen.
+    let restarted = Client { repository: Url::from_directory_path(&old).unwrap(), ..s.client.clone() };
+    let why = refused(&restarted).await;
+    assert!(why.contains("older") || why.contains("version"), "{why}");
+    assert_eq!(s.installed_version(), "v2");
+    fs::remove_dir_all(&s.dir).unwrap();
+}
+
+#[tokio::test]
+async fn expired_metadata_is_refused_as_a_freeze_attack() {
+    let s = Setup::running_v1("freeze").await;
+    // A mirror keeps serving a release whose timestamp has run out instead of the fresh one.
+    let stale = Lifetimes { timestamp: -repo::days(1), ..Lifetimes::default() };
+    s.publish("v2", stale).await;
+    let why = s.refused().await;
+    assert!(why.to_lowercase().contains("expired"), "{why}");
+    assert_eq!(s.installed_version(), "v1");
+    fs::remove_dir_all(&s.dir).unwrap();
+}
+
+#[tokio::test]
+async fn mixing_metadata_from_different_releases_is_refused() {
+    let s = Setup::running_v1("mix").await;
+    s.publish("v2", Lifetimes::default()).await;
+    // Current timestamp and snapshot, but the targets list of the previous release.
+    let meta = s.repo.join("metadata");
+    fs::copy(meta.join("1.targets.json"), meta.join("2.targets.json")).unwrap();
+    s.refused().await;
+    assert_eq!(s.installed_version(), "v1");
+
+    // And a snapshot from the previous release under the current name.
+    s.publish("v3", Lifetimes::default()).await;
+    fs::copy(meta.join("2.snapshot.json"), meta.join("3.snapshot.json")).unwrap();
+    s.refused().await;
+    assert_eq!(s.installed_version(), "v1");
+    fs::remove_dir_all(&s.dir).unwrap();
+}
+
+#[tokio::test]
+async fn a_repository_signed_with_other_keys_is_refused() {
+    let s = Setup::new("keys").await;
+    let attacker = Setup::new("keys-attacker").await;
+    attacker.publish("evil", Lifetimes::default()).await;
+    let hijacked =
+        Client { repository: Url::from_directory_path(&attacker.repo).unwrap(), ..s.client.clone() };
+    let why = refused(&hijacked).await;
+    assert!(why.to_lowercase().contains("signature"), "{why}");
+    assert!(!s.client.installed_path().exists());
+    fs::remove_dir_all(&s.dir).unwrap();
+    fs::remove_dir_all(&attacker.dir).unwrap();
+}
+
+#[tokio::test]
+async fn a_missing_usb_stick_is_unreachable_not_refused() {
+    let s = Setup::new("absent").await;
+    let absent =
+        Client { repository: Url::parse("file:///nonexistent/usb/catalogue/").unwrap(), ..s.client.clone() };
+    assert!(matches!(absent.update().await, Err(UpdateError::Unreachable(_))));
+    fs::remove_dir_all(&s.dir).unwrap();
+}
+
+#[tokio::test]
+async fn init_repo_never_overwrites_keys_and_checks_the_threshold() {
+    let s = Setup::new("init").await;
+    let again = repo::init_repo(&s.keys, &s.dir.join("other"), &InitOptions::default()).await;
+    assert!(matches!(again, Err(RepoError::KeysExist(_))), "{again:?}");
+    let bad = InitOptions { root_keys: 1, root_threshold: 2, ..InitOptions::default() };
+    let err = repo::init_repo(&s.dir.join("k2"), &s.dir.join("r2"), &bad).await;
+    assert!(matches!(err, Err(RepoError::Threshold { threshold: 2, keys: 1 })), "{err:?}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = fs::metadata(s.keys.join("targets.pk8")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "keys must be owner-only");
+    }
+    fs::remove_dir_all(&s.dir).unwrap();
+}

@@ -1,0 +1,189 @@
+//! `kioskctl catalogue …`: what admins run to check and publish the catalogue.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use clap::Subcommand;
+use kiosk_catalogue_update::repo::{self, InitOptions, Lifetimes, Step};
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// What residents find when they type QUERY (Chinese, pinyin, initials): ranked item codes
+    /// and names.
+    Search {
+        query: String,
+        /// The catalogue: the admins' JSON or a kiosk bundle.
+        #[arg(long)]
+        catalogue: PathBuf,
+        #[arg(long, default_value_t = 10)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Create the signing keys and the signed root of a new update repository. Move the root
+    /// keys offline afterwards; publishing does not need them.
+    InitRepo {
+        /// Where the keys go (must be empty or absent).
+        #[arg(long)]
+        keys: PathBuf,
+        /// The repository directory to serve over HTTPS or copy to a USB stick.
+        #[arg(long)]
+        repo: PathBuf,
+        /// How many root keys (one per holder).
+        #[arg(long, default_value_t = 2)]
+        root_keys: usize,
+        /// How many root keys must sign a new root.
+        #[arg(long, default_value_t = 2)]
+        root_threshold: u64,
+        /// Days until the root expires and must be re-signed.
+        #[arg(long, default_value_t = 365)]
+        root_days: i64,
+        /// Print the created paths as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Validate SOURCE, build the kiosk bundle, sign it and write it into the repository.
+    Publish {
+        /// The catalogue in the project's JSON format.
+        source: PathBuf,
+        /// The keys directory from `init-repo` (only the targets, snapshot and timestamp keys
+        /// are read).
+        #[arg(long)]
+        keys: PathBuf,
+        /// The repository directory from `init-repo`.
+        #[arg(long)]
+        repo: PathBuf,
+        /// Days the signed list of catalogue files stays valid.
+        #[arg(long, default_value_t = 90)]
+        targets_days: i64,
+        /// Days the snapshot stays valid.
+        #[arg(long, default_value_t = 14)]
+        snapshot_days: i64,
+        /// Days the timestamp stays valid: the longest a mirror can hold kiosks on an old
+        /// release without them noticing. Publish at least this often.
+        #[arg(long, default_value_t = 7)]
+        timestamp_days: i64,
+        /// Print the published release as JSON (no progress display).
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub fn run(cmd: Command) -> Result<u8> {
+    match cmd {
+        Command::Search { query, catalogue, limit, json } => search(&query, &catalogue, limit, json),
+        Command::InitRepo { keys, repo, root_keys, root_threshold, root_days, json } => {
+            let opts = InitOptions { root_keys, root_threshold, root_lifetime: repo::days(root_days) };
+            let done = runtime()?.block_on(repo::init_repo(&keys, &repo, &opts))?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({
+                        "root": done.root, "root_keys": done.root_keys, "online_keys": done.online_keys,
+                    })
+                );
+            } else {
+                println!("信任根 trust anchor (build into kiosk images): {}", done.root.display());
+                for k in &done.root_keys {
+                    println!("根密钥 root key (keep offline):        {}", k.display());
+                }
+                for k in &done.online_keys {
+                    println!("发布密钥 publishing key:               {}", k.display());
+                }
+            }
+            Ok(0)
+        }
+        Command::Publish { source, keys, repo, targets_days, snapshot_days, timestamp_days, json } => {
+            let lifetimes = Lifetimes {
+                targets: repo::days(targets_days),
+                snapshot: repo::days(snapshot_days),
+                timestamp: repo::days(timestamp_days),
+            };
+            publish(&source, &keys, &repo, lifetimes, json)
+        }
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_current_thread().enable_all().build()?)
+}
+
+fn publish(source: &Path, keys: &Path, repo_dir: &Path, lifetimes: Lifetimes, json: bool) -> Result<u8> {
+    let bar = indicatif::ProgressBar::new(4);
+    if json {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    bar.set_style(indicatif::ProgressStyle::with_template("[{pos}/{len}] {msg}").expect("a valid template"));
+    bar.set_message("校验 validating");
+    let cat = repo::read_source(source)?;
+    let report = kiosk_catalogue::validate(&cat);
+    for w in &report.warnings {
+        bar.suspend(|| eprintln!("kioskctl: warning: {w}"));
+    }
+    bar.inc(1);
+    let published = runtime()?.block_on(repo::publish(&cat, keys, repo_dir, lifetimes, |step| {
+        bar.set_message(match step {
+            Step::Building => "生成 building the bundle",
+            Step::Signing => "签名 signing",
+            Step::Writing => "写入 writing the repository",
+        });
+        bar.inc(1);
+    }))?;
+    bar.finish_and_clear();
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "version": published.version,
+                "catalogue_version": published.catalogue_version,
+                "items": published.items,
+                "bundle_bytes": published.bundle_len,
+                "warnings": report.warnings.len(),
+            })
+        );
+    } else {
+        println!(
+            "已发布 published: repository version {}, catalogue {} ({} items, {} bytes) → {}",
+            published.version,
+            published.catalogue_version,
+            published.items,
+            published.bundle_len,
+            repo_dir.display()
+        );
+    }
+    Ok(0)
+}
+
+fn search(query: &str, catalogue: &Path, limit: usize, json: bool) -> Result<u8> {
+    let bytes = std::fs::read(catalogue).with_context(|| format!("reading {}", catalogue.display()))?;
+    let what = || format!("catalogue {}", catalogue.display());
+    let index = if bytes.first() == Some(&b'{') {
+        let (cat, report) = kiosk_catalogue::load(&bytes).with_context(what)?;
+        for w in &report.warnings {
+            eprintln!("kioskctl: warning: {w}");
+        }
+        kiosk_catalogue::Index::build(&cat)
+    } else {
+        // A kiosk bundle, searched as the kiosk does: from its summaries.
+        kiosk_catalogue::Index::new(
+            kiosk_catalogue::Bundle::open(&bytes).with_context(what)?.take_summaries(),
+        )
+    };
+    let hits = index.search(query, limit);
+    if json {
+        let rows: Vec<serde_json::Value> = hits
+            .iter()
+            .map(|h| {
+                let it = index.summary(h.item);
+                serde_json::json!({"task_code": it.task_code, "catalog_code": it.catalog_code, "name": it.task_name, "score": h.score})
+            })
+            .collect();
+        println!("{}", serde_json::to_string(&rows)?);
+    } else {
+        for h in &hits {
+            let it = index.summary(h.item);
+            println!("{:>5}  {}  {}", h.score, it.catalog_code, it.task_name);
+        }
+    }
+    Ok(if hits.is_empty() { 3 } else { 0 })
+}
