@@ -44,7 +44,7 @@ pub enum Command {
     },
     /// Validate SOURCE, build the kiosk bundle, sign it and write it into the repository.
     Publish {
-        /// The catalogue in the project's JSON format.
+        /// The catalogue: the project's JSON or TOML (by extension).
         source: PathBuf,
         /// The keys directory from `init-repo` (only the targets, snapshot and timestamp keys
         /// are read).

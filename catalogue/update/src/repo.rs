@@ -187,11 +187,24 @@ pub async fn init_repo(
     Ok(Initialised { root: anchor, root_keys, online_keys })
 }
 
-/// Reads an admin's source catalogue. JSON is the project's own format.
+/// Reads an admin's source catalogue, by extension: the project's JSON or TOML (the same fields;
+/// TOML is easier to edit by hand and to review in a diff). It must validate.
 pub fn read_source(path: &Path) -> Result<kiosk_catalogue::Catalogue, RepoError> {
     let bytes = fs::read(path).map_err(io(path))?;
-    let (cat, _report) = kiosk_catalogue::load(&bytes)
-        .map_err(|source| RepoError::Catalogue { path: path.to_owned(), source })?;
+    let source_err = |reason: String| RepoError::Source { path: path.to_owned(), reason };
+    let cat: kiosk_catalogue::Catalogue = match path.extension().and_then(|e| e.to_str()) {
+        Some("json") => serde_json::from_slice(&bytes).map_err(|e| source_err(e.to_string()))?,
+        Some("toml") => {
+            let text = std::str::from_utf8(&bytes).map_err(|e| source_err(e.to_string()))?;
+            toml::from_str(text).map_err(|e| source_err(e.to_string()))?
+        }
+        _ => return Err(source_err("unknown source format; expected .json or .toml".into())),
+    };
+    let report = kiosk_catalogue::validate(&cat);
+    if !report.is_ok() {
+        let source = kiosk_catalogue::LoadError::Invalid(report);
+        return Err(RepoError::Catalogue { path: path.to_owned(), source });
+    }
     Ok(cat)
 }
 

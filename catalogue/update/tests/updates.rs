@@ -229,3 +229,27 @@ async fn init_repo_never_overwrites_keys_and_checks_the_threshold() {
     }
     fs::remove_dir_all(&s.dir).unwrap();
 }
+
+#[test]
+fn sources_read_as_json_and_toml_alike() {
+    let dir =
+        PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("update-{}-sources", std::process::id()));
+    fs::create_dir_all(&dir).unwrap();
+    let sample = kiosk_catalogue::sample();
+    let toml_path = dir.join("catalogue.toml");
+    fs::write(&toml_path, toml::to_string(&sample).unwrap()).unwrap();
+    let from_toml = repo::read_source(&toml_path).unwrap();
+    let from_json =
+        repo::read_source(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../data/sample.json"))).unwrap();
+    assert_eq!(kiosk_catalogue::to_bundle(&from_toml), kiosk_catalogue::to_bundle(&from_json));
+
+    let mut broken = sample.clone();
+    broken.items[0].task_name.clear();
+    fs::write(&toml_path, toml::to_string(&broken).unwrap()).unwrap();
+    let err = repo::read_source(&toml_path).unwrap_err().to_string();
+    assert!(err.contains("task_name"), "{err}");
+    let odd = dir.join("catalogue.yaml");
+    fs::write(&odd, "x").unwrap();
+    assert!(matches!(repo::read_source(&odd), Err(RepoError::Source { .. })));
+    fs::remove_dir_all(&dir).unwrap();
+}
