@@ -94,6 +94,7 @@ async fn admins_publish_signed_releases_that_kiosks_install() {
         repository: url::Url::from_directory_path(&repo).unwrap(),
         datastore: dir.join("kiosk/tuf"),
         install_dir: dir.join("kiosk/catalogue"),
+        https: None,
     };
     match client.update().await.unwrap() {
         kiosk_catalogue_update::client::Outcome::Applied(r) => assert_eq!(r.version, 2),

@@ -16,6 +16,7 @@ use sha2::{Digest, Sha256};
 use tough::{ExpirationEnforcement, Limits, RepositoryLoader, TargetName};
 use url::Url;
 
+use crate::transport::KioskTransport;
 use crate::{METADATA_DIR, TARGET, TARGETS_DIR};
 
 /// The name the current catalogue has in the install directory; the UI watches it.
@@ -93,6 +94,8 @@ pub struct Client {
     pub datastore: PathBuf,
     /// Holds [`INSTALLED`].
     pub install_dir: PathBuf,
+    /// For `https://` repositories: the agent's client (pinned CA, kiosk certificate).
+    pub https: Option<reqwest::Client>,
 }
 
 /// The catalogue this kiosk runs.
@@ -150,6 +153,7 @@ impl Client {
             base_join(&self.repository, METADATA_DIR)?,
             base_join(&self.repository, TARGETS_DIR)?,
         )
+        .transport(KioskTransport { https: self.https.clone() })
         .datastore(&self.datastore)
         .limits(limits)
         .expiration_enforcement(ExpirationEnforcement::Safe)

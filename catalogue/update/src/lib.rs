@@ -12,6 +12,7 @@
 
 pub mod client;
 pub mod repo;
+pub mod transport;
 
 /// The one target a catalogue repository holds. A fixed name keeps the kiosk from ever picking
 /// a file by listing a directory an attacker may control.

@@ -45,6 +45,7 @@ impl Setup {
             repository: Url::from_directory_path(&repo).unwrap(),
             datastore: kiosk.join("tuf"),
             install_dir: kiosk.join("catalogue"),
+            https: None,
         };
         Self { dir, keys, repo, client }
     }

@@ -29,6 +29,33 @@ pub struct Config {
     /// Send heartbeats to this MQTT broker instead of the gateway.
     #[serde(default)]
     pub mqtt: Option<crate::mqtt::MqttConfig>,
+    /// Signed catalogue updates; absent on kiosks that get their catalogue from the image only.
+    #[serde(default)]
+    pub catalogue: Option<CatalogueUpdates>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogueUpdates {
+    /// The repository's root, built into the image (`kioskctl catalogue init-repo` wrote it).
+    pub trusted_root: PathBuf,
+    /// Defaults to the gateway's `/catalogue/`.
+    #[serde(default)]
+    pub repository: Option<String>,
+    /// A repository copied to a USB stick, tried first whenever it is mounted; it carries the same
+    /// signatures, so it is checked exactly like the network one.
+    #[serde(default)]
+    pub usb: Option<PathBuf>,
+    /// The last trusted metadata, for rollback detection across reboots (persistent storage).
+    pub datastore: PathBuf,
+    /// Where the current catalogue bundle lives; the UI watches it.
+    pub install_dir: PathBuf,
+    #[serde(default = "default_catalogue_poll")]
+    pub poll_secs: u64,
+}
+
+fn default_catalogue_poll() -> u64 {
+    15 * 60
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -74,7 +101,11 @@ impl Config {
             &mut c.client_key,
             &mut c.outbox,
             &mut c.payload_key,
-        ] {
+        ]
+        .into_iter()
+        .chain(c.catalogue.iter_mut().flat_map(|u| {
+            [&mut u.trusted_root, &mut u.datastore, &mut u.install_dir].into_iter().chain(u.usb.as_mut())
+        })) {
             if p.is_relative() {
                 *p = base.join(&*p);
             }

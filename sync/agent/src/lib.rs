@@ -3,6 +3,7 @@
 //! dead letter), and reports the kiosk's health in heartbeats. Delivery is at-least-once; the
 //! gateway's idempotency-key dedup makes it exactly once.
 
+pub mod catalogue;
 pub mod config;
 pub mod mqtt;
 
@@ -12,6 +13,7 @@ use anyhow::{Context, Result};
 use kiosk_outbox::{Claimed, Options, Outbox, PayloadKey, now_ms};
 use kiosk_sync_proto::{self as proto, Accepted, Heartbeat, Verdict};
 
+pub use catalogue::CatalogueSync;
 pub use config::Config;
 
 /// What one upload came to.
@@ -32,7 +34,7 @@ pub fn full_jitter(attempt: u32, base: Duration, cap: Duration, rng: &mut fastra
 /// Signs and sends requests to the gateway.
 #[derive(Debug)]
 pub struct Uploader {
-    client: reqwest::Client,
+    pub(crate) client: reqwest::Client,
     base: String,
     kiosk_id: String,
     app_key: String,
@@ -182,6 +184,7 @@ impl Round {
 
 pub struct Agent {
     pub outbox: Outbox,
+    pub catalogue: Option<CatalogueSync>,
     uploader: Uploader,
     config: Config,
     owner: String,
@@ -203,8 +206,13 @@ impl Agent {
             tracing::info!(recovered, "uploads interrupted by a previous run will be sent again");
         }
         let uploader = Uploader::new(&config)?;
+        let catalogue = match &config.catalogue {
+            Some(c) => Some(CatalogueSync::new(c, &config.gateway, uploader.client.clone())?),
+            None => None,
+        };
         Ok(Self {
             outbox,
+            catalogue,
             uploader,
             owner: format!("kiosk-sync/{}", std::process::id()),
             rng: fastrand::Rng::new(),
@@ -293,7 +301,8 @@ impl Agent {
         Ok(Heartbeat {
             kiosk_id: self.config.kiosk_id.clone(),
             software_version: env!("CARGO_PKG_VERSION").to_owned(),
-            catalogue_version: None,
+            catalogue_version: self.catalogue.as_ref().and_then(|c| c.installed.clone()),
+            catalogue_refused: self.catalogue.as_ref().and_then(|c| c.refused.clone()),
             queue_pending: stats.pending + stats.in_flight,
             queue_dead: stats.dead,
             oldest_pending_secs: stats.oldest_pending_ms.map(|ms| ms / 1000),
@@ -320,7 +329,15 @@ impl Agent {
         let mut next_pet = tokio::time::Instant::now();
         let mut shutdown = std::pin::pin!(shutdown);
         let mut next_heartbeat = tokio::time::Instant::now();
+        let mut next_catalogue = tokio::time::Instant::now();
         loop {
+            if let Some(c) = &mut self.catalogue
+                && tokio::time::Instant::now() >= next_catalogue
+            {
+                // Outcomes are logged and kept for the heartbeat; the loop carries on regardless.
+                let _ = c.check().await;
+                next_catalogue = tokio::time::Instant::now() + c.poll;
+            }
             if let Some(every) = watchdog
                 && tokio::time::Instant::now() >= next_pet
             {

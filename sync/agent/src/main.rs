@@ -3,7 +3,9 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anyhow::Context;
 use clap::Parser;
+use kiosk_catalogue_update::client::Outcome;
 use kiosk_sync::{Agent, Config};
 
 #[derive(Parser, Debug)]
@@ -11,14 +13,19 @@ use kiosk_sync::{Agent, Config};
     name = "kiosk-sync",
     version,
     about = "Uploads the kiosk's queued submissions to the government service network, exactly once",
-    after_help = "Exit codes (--drain): 0 queue empty, 1 error, 2 queue empty but some submissions were refused (see kioskctl outbox list --state dead)."
+    after_help = "Exit codes (--drain): 0 queue empty, 1 error, 2 queue empty but some submissions were refused (see kioskctl outbox list --state dead).\n\
+                  Exit codes (--update-catalogue): 0 current or updated, 1 error or unreachable, 2 the update was refused (the current catalogue stays)."
 )]
 struct Cli {
     #[arg(long)]
     config: PathBuf,
     /// Upload everything due, waiting out retries, then exit.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "update_catalogue")]
     drain: bool,
+    /// Check the catalogue repository (the USB stick first, if mounted) once, apply a verified
+    /// update, then exit.
+    #[arg(long)]
+    update_catalogue: bool,
 }
 
 fn main() -> ExitCode {
@@ -35,6 +42,28 @@ fn main() -> ExitCode {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
         runtime.block_on(async {
             let mut agent = Agent::new(config)?;
+            if cli.update_catalogue {
+                let sync =
+                    agent.catalogue.as_mut().context("the configuration has no [catalogue] section")?;
+                return Ok(match sync.check().await {
+                    Ok(outcome) => {
+                        let (what, r) = match &outcome {
+                            Outcome::Applied(r) => ("updated to", r),
+                            Outcome::Current(r) => ("already at", r),
+                        };
+                        println!(
+                            "catalogue {what} {} (repository version {}, {} items)",
+                            r.catalogue_version, r.version, r.items
+                        );
+                        ExitCode::SUCCESS
+                    }
+                    Err(e @ kiosk_catalogue_update::client::UpdateError::Refused(_)) => {
+                        eprintln!("kiosk-sync: {e}");
+                        ExitCode::from(2)
+                    }
+                    Err(e) => return Err(e.into()),
+                });
+            }
             if cli.drain {
                 let clean = agent.drain().await?;
                 return Ok(if clean { ExitCode::SUCCESS } else { ExitCode::from(2) });

@@ -104,14 +104,7 @@ fn heartbeats_reach_the_fleet_view_without_personal_data() {
         assert!(!json.contains(p));
     }
     // The admin port serves the same as HTML.
-    let html = runtime().block_on(async {
-        let mut stream = tokio::net::TcpStream::connect(rig.admin).await.unwrap();
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        stream.write_all(b"GET /fleet HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await.unwrap();
-        let mut out = String::new();
-        stream.read_to_string(&mut out).await.unwrap();
-        out
-    });
+    let html = rig.admin_page("/fleet");
     assert!(html.contains("200 OK") && html.contains(KIOSK) && html.contains("paper_near_end"), "{html}");
 }
 

@@ -63,6 +63,8 @@ pub struct Gateway {
     secrets: HashMap<String, Vec<u8>>,
     faults: Faults,
     rng: Mutex<fastrand::Rng>,
+    /// A static catalogue update repository served to kiosks under `/catalogue/`.
+    catalogue_repo: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -78,7 +80,20 @@ fn now_ms() -> i64 {
 impl Gateway {
     pub fn new(db: &Path, secrets: HashMap<String, Vec<u8>>, faults: Faults, seed: u64) -> Result<Self> {
         let store = Store::open(db).with_context(|| format!("opening the gateway store {}", db.display()))?;
-        Ok(Self { store, secrets, faults, rng: Mutex::new(fastrand::Rng::with_seed(seed)) })
+        Ok(Self {
+            store,
+            secrets,
+            faults,
+            rng: Mutex::new(fastrand::Rng::with_seed(seed)),
+            catalogue_repo: None,
+        })
+    }
+
+    /// Serve the catalogue repository written by `kioskctl catalogue publish`. Its files are
+    /// signed, so this server (or any mirror) needs no trust of its own.
+    pub fn with_catalogue_repo(mut self, dir: std::path::PathBuf) -> Self {
+        self.catalogue_repo = Some(dir);
+        self
     }
 
     pub fn store(&self) -> &Store {
@@ -342,13 +357,18 @@ async fn fleet_html(State(gw): State<Arc<Gateway>>) -> Response {
         .iter()
         .map(|r| {
             let hb = &r.heartbeat;
-            let devices: Vec<String> = hb.devices.iter().map(|(k, v)| format!("{}: {}", escape(k), escape(v))).collect();
+            let devices: Vec<String> =
+                hb.devices.iter().map(|(k, v)| format!("{}: {}", escape(k), escape(v))).collect();
             format!(
-                "<tr><td>{}</td><td>{} s ago</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                "<tr><td>{}</td><td>{} s ago</td><td>{}</td><td>{}{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 escape(&r.kiosk_id),
                 (now - r.last_seen) / 1000,
                 escape(&hb.software_version),
                 escape(hb.catalogue_version.as_deref().unwrap_or("—")),
+                hb.catalogue_refused
+                    .as_deref()
+                    .map(|why| format!("<br><b>更新被拒 update refused:</b> {}", escape(why)))
+                    .unwrap_or_default(),
                 hb.queue_pending,
                 hb.queue_dead,
                 devices.join(", ")
@@ -369,7 +389,31 @@ pub fn api_router(gw: Arc<Gateway>) -> Router {
     Router::new()
         .route(proto::PATH_SUBMISSIONS, post(submit))
         .route(proto::PATH_HEARTBEATS, post(heartbeat))
+        .route("/catalogue/{*path}", get(catalogue_file))
         .with_state(gw)
+}
+
+/// A file of the catalogue repository. Only plain names below the repository: no `..`, no
+/// hidden files, no directory listings.
+async fn catalogue_file(
+    State(gw): State<Arc<Gateway>>,
+    axum::extract::Path(path): axum::extract::Path<String>,
+) -> Response {
+    let Some(root) = &gw.catalogue_repo else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let safe = path.split('/').all(|c| {
+        !c.is_empty()
+            && !c.starts_with('.')
+            && c.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+    });
+    if !safe {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    match tokio::fs::read(root.join(&path)).await {
+        Ok(bytes) => ([(header::CONTENT_TYPE, "application/octet-stream")], bytes).into_response(),
+        Err(_) => StatusCode::NOT_FOUND.into_response(),
+    }
 }
 
 /// Counts and the fleet view (plain HTTP; bind to loopback or an admin network).

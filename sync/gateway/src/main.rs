@@ -50,6 +50,10 @@ struct Serve {
     /// An app key and its secret, KEY=SECRET; repeat for several.
     #[arg(long = "app-secret", value_parser = parse_secret)]
     app_secrets: Vec<(String, String)>,
+    /// A catalogue update repository (from `kioskctl catalogue init-repo`) to serve to kiosks
+    /// under /catalogue/.
+    #[arg(long)]
+    catalogue_repo: Option<PathBuf>,
     /// Rate of injected 503 answers.
     #[arg(long, default_value_t = 0.0)]
     fail_5xx: f64,
@@ -109,7 +113,10 @@ fn main() -> Result<()> {
     };
     let secrets: HashMap<String, Vec<u8>> =
         s.app_secrets.into_iter().map(|(k, v)| (k, v.into_bytes())).collect();
-    let gateway = Gateway::new(&s.db, secrets, faults, s.seed)?;
+    let mut gateway = Gateway::new(&s.db, secrets, faults, s.seed)?;
+    if let Some(dir) = s.catalogue_repo {
+        gateway = gateway.with_catalogue_repo(dir);
+    }
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
         let running = kiosk_gateway::start(gateway, &s.certs, s.listen, s.admin_listen)

@@ -161,6 +161,10 @@ pub struct Heartbeat {
     pub kiosk_id: String,
     pub software_version: String,
     pub catalogue_version: Option<String>,
+    /// Why the last catalogue update was refused (tampered, expired, rolled back …); absent
+    /// when the last check succeeded. The kiosk keeps its current catalogue meanwhile.
+    #[serde(default)]
+    pub catalogue_refused: Option<String>,
     pub queue_pending: u64,
     pub queue_dead: u64,
     pub oldest_pending_secs: Option<i64>,

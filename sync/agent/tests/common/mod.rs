@@ -30,7 +30,9 @@ impl Rig {
         certs::generate(&dir.join("certs"), &[KIOSK.to_owned(), OBSERVER.to_owned()]).unwrap();
         std::fs::write(dir.join("app-secret"), SECRET).unwrap();
         let secrets = HashMap::from([("kiosk-dev".to_owned(), SECRET.as_bytes().to_vec())]);
-        let gateway = Gateway::new(&dir.join("gateway.db"), secrets, faults, 42).unwrap();
+        let gateway = Gateway::new(&dir.join("gateway.db"), secrets, faults, 42)
+            .unwrap()
+            .with_catalogue_repo(dir.join("catalogue-repo"));
         let runtime =
             tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
         let running = runtime
@@ -84,6 +86,29 @@ poll_ms = 50
         text.push_str(&format!("\n[mqtt]\nhost = \"127.0.0.1\"\nport = {port}\nkeep_alive_secs = 1\n"));
         std::fs::write(&path, text).unwrap();
         path
+    }
+
+    /// The same configuration with catalogue updates from the gateway's `catalogue-repo` (and a
+    /// USB stick at `usb`, when one is there), trusting `kiosk-root.json`.
+    pub fn config_with_catalogue(&self) -> PathBuf {
+        let path = self.config(None);
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        text.push_str(&format!(
+            "\n[catalogue]\ntrusted_root = \"kiosk-root.json\"\nusb = \"{}\"\ndatastore = \"tuf\"\ninstall_dir = \"catalogue\"\n",
+            self.dir.join("usb").display()
+        ));
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    /// A page of the gateway's admin port, as raw HTTP/1.1 (status line included).
+    pub fn admin_page(&self, path: &str) -> String {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(self.admin).unwrap();
+        write!(stream, "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+        let mut out = String::new();
+        stream.read_to_string(&mut out).unwrap();
+        out
     }
 
     pub fn outbox(&self) -> Outbox {

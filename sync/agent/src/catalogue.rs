@@ -1,0 +1,88 @@
+//! Keeps the kiosk's catalogue current from the signed update repository, over the network or
+//! from a USB stick, and remembers what to report: the installed version and, when the last
+//! update was refused, why.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use kiosk_catalogue_update::client::{Client, Outcome, UpdateError};
+
+use crate::config::CatalogueUpdates;
+
+#[derive(Debug)]
+pub struct CatalogueSync {
+    network: Client,
+    usb: Option<(PathBuf, Client)>,
+    pub poll: Duration,
+    /// The catalogue version the kiosk runs, as its installed bundle says.
+    pub installed: Option<String>,
+    /// Why the last update was refused; cleared by the next successful check.
+    pub refused: Option<String>,
+}
+
+impl CatalogueSync {
+    pub fn new(cfg: &CatalogueUpdates, gateway: &str, https: reqwest::Client) -> Result<Self> {
+        let repository =
+            cfg.repository.clone().unwrap_or_else(|| format!("{}/catalogue/", gateway.trim_end_matches('/')));
+        let network = Client {
+            trusted_root: cfg.trusted_root.clone(),
+            repository: repository
+                .parse()
+                .with_context(|| format!("catalogue repository URL {repository:?}"))?,
+            datastore: cfg.datastore.clone(),
+            install_dir: cfg.install_dir.clone(),
+            https: Some(https),
+        };
+        let usb = match &cfg.usb {
+            Some(dir) => {
+                let url = url::Url::from_directory_path(dir).map_err(|()| {
+                    anyhow::anyhow!("the USB repository {} must be an absolute path", dir.display())
+                })?;
+                Some((dir.clone(), Client { repository: url, https: None, ..network.clone() }))
+            }
+            None => None,
+        };
+        let mut sync =
+            Self { network, usb, poll: Duration::from_secs(cfg.poll_secs), installed: None, refused: None };
+        sync.read_installed();
+        Ok(sync)
+    }
+
+    fn read_installed(&mut self) {
+        self.installed = std::fs::read(self.network.installed_path())
+            .ok()
+            .and_then(|b| kiosk_catalogue::Bundle::open(&b).ok())
+            .map(|b| b.meta.catalogue_version);
+    }
+
+    /// One update cycle: the USB stick first when one is mounted, then the network.
+    pub async fn check(&mut self) -> Result<Outcome, UpdateError> {
+        let usb =
+            self.usb.as_ref().filter(|(dir, _)| dir.join(kiosk_catalogue_update::METADATA_DIR).is_dir());
+        let result = match usb {
+            Some((dir, client)) => match client.update().await {
+                Err(UpdateError::Unreachable(why)) => {
+                    tracing::warn!(usb = %dir.display(), why, "USB catalogue unreadable; trying the network");
+                    self.network.update().await
+                }
+                other => other,
+            },
+            None => self.network.update().await,
+        };
+        match &result {
+            Ok(Outcome::Applied(r)) => {
+                tracing::info!(version = r.version, catalogue = %r.catalogue_version, items = r.items, "catalogue updated");
+                self.refused = None;
+            }
+            Ok(Outcome::Current(_)) => self.refused = None,
+            Err(UpdateError::Refused(why)) => {
+                tracing::error!(why, "catalogue update refused; keeping the current catalogue");
+                self.refused = Some(why.clone());
+            }
+            Err(e) => tracing::warn!(error = %e, "catalogue update not checked; will retry"),
+        }
+        self.read_installed();
+        result
+    }
+}
