@@ -7,10 +7,12 @@ pub mod model;
 pub mod search;
 pub mod synthetic;
 pub mod validate;
+pub mod watch;
 
 pub use model::{Catalogue, Item, Kind, Summary};
 pub use search::{Hit, Index};
 pub use validate::{Problem, Report, validate};
+pub use watch::BundleWatch;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {

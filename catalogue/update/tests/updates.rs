@@ -95,18 +95,24 @@ async fn refused(client: &Client) -> String {
 #[tokio::test]
 async fn installs_then_reports_current_then_installs_the_next_release() {
     let s = Setup::new("happy").await;
+    let mut ui = kiosk_catalogue::BundleWatch::new(s.client.installed_path());
+    assert!(ui.poll().unwrap().is_none(), "nothing installed yet");
     assert_eq!(s.publish("2026.11-a", Lifetimes::default()).await, 1);
     let Outcome::Applied(r) = s.client.update().await.unwrap() else { panic!("expected an install") };
     assert_eq!((r.version, r.catalogue_version.as_str()), (1, "2026.11-a"));
     assert_eq!(r.items, kiosk_catalogue::sample().items.len());
     kiosk_catalogue::verify_bundle(&s.installed()).unwrap();
 
+    assert_eq!(ui.poll().unwrap().unwrap().meta.catalogue_version, "2026.11-a");
     assert!(matches!(s.client.update().await.unwrap(), Outcome::Current(r) if r.version == 1));
+    assert!(ui.poll().unwrap().is_none(), "no change, no reload");
 
     assert_eq!(s.publish("2026.11-b", Lifetimes::default()).await, 2);
     let Outcome::Applied(r) = s.client.update().await.unwrap() else { panic!("expected an install") };
     assert_eq!((r.version, r.catalogue_version.as_str()), (2, "2026.11-b"));
     assert_eq!(s.installed_version(), "2026.11-b");
+    let switched = ui.poll().unwrap().expect("the UI sees the new catalogue");
+    assert_eq!((switched.meta.catalogue_version.as_str(), switched.len()), ("2026.11-b", r.items));
     assert!(!s.client.install_dir.join(".catalogue.bundle.incoming").exists());
     fs::remove_dir_all(&s.dir).unwrap();
 }
