@@ -188,3 +188,33 @@ fn the_kiosk_bundle_round_trips_and_a_damaged_one_is_refused() {
     assert_eq!(synthetic.items.len(), 500);
     assert!(validate(&synthetic).is_ok(), "synthetic catalogues are valid too");
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// A damaged bundle (a bad download, a bad sector) is an error, never a panic; whatever still
+    /// verifies is a valid catalogue.
+    #[test]
+    fn damaged_bundles_are_errors_not_panics(
+        flips in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..8),
+        cut in any::<prop::sample::Index>(),
+        truncate in any::<bool>(),
+    ) {
+        let mut bytes = kiosk_catalogue::to_bundle(&sample());
+        for (at, x) in flips {
+            let i = at.index(bytes.len());
+            bytes[i] ^= x;
+        }
+        if truncate {
+            bytes.truncate(cut.index(bytes.len()));
+        }
+        if let Ok((cat, report)) = kiosk_catalogue::verify_bundle(&bytes) {
+            prop_assert!(report.is_ok() && kiosk_catalogue::validate(&cat).is_ok());
+        }
+        if let Ok(bundle) = kiosk_catalogue::Bundle::open(&bytes) {
+            for i in 0..bundle.len() {
+                let _ = bundle.item(i);
+            }
+        }
+    }
+}
