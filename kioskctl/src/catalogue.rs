@@ -42,6 +42,17 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// What kiosks would see in the repository, verified as they verify it, and when each
+    /// signature runs out. Exit 4 when one has expired or expires within --warn-days: kiosks
+    /// refuse expired metadata, so publish (or re-publish) before then.
+    Status {
+        #[arg(long)]
+        repo: PathBuf,
+        #[arg(long, default_value_t = 2)]
+        warn_days: i64,
+        #[arg(long)]
+        json: bool,
+    },
     /// Validate SOURCE, build the kiosk bundle, sign it and write it into the repository.
     Publish {
         /// The catalogue: the project's JSON or TOML (by extension).
@@ -92,6 +103,32 @@ pub fn run(cmd: Command) -> Result<u8> {
                 }
             }
             Ok(0)
+        }
+        Command::Status { repo, warn_days, json } => {
+            let st = runtime()?.block_on(repo::status(&repo))?;
+            let soon = jiff::Timestamp::now() + repo::days(warn_days);
+            let expiring: Vec<&str> = st.expires.iter().filter(|(_, t)| *t < soon).map(|(r, _)| *r).collect();
+            if json {
+                let expires: serde_json::Map<String, serde_json::Value> =
+                    st.expires.iter().map(|(r, t)| ((*r).to_owned(), t.to_string().into())).collect();
+                println!(
+                    "{}",
+                    serde_json::json!({
+                        "version": st.version, "catalogue_version": st.catalogue_version,
+                        "items": st.items, "expires": expires, "expiring": expiring,
+                    })
+                );
+            } else {
+                println!(
+                    "版本 version {}  目录 catalogue {} ({} items)",
+                    st.version, st.catalogue_version, st.items
+                );
+                for (role, t) in &st.expires {
+                    let flag = if *t < soon { "  ← 即将过期 expires soon" } else { "" };
+                    println!("  {role:<10} expires {}{flag}", t.strftime("%Y-%m-%d %H:%M:%S UTC"));
+                }
+            }
+            Ok(if expiring.is_empty() { 0 } else { 4 })
         }
         Command::Publish { source, keys, repo, targets_days, snapshot_days, timestamp_days, json } => {
             let lifetimes = Lifetimes {

@@ -18,7 +18,8 @@ use kiosk_outbox::{NewSubmission, Options, Outbox, PayloadKey, Row, State, now_m
     version,
     about = "Citizen-window kiosk administration (市民之窗终端管理)",
     after_help = "Exit codes: 0 success, 1 error, 2 usage error, 3 a search found nothing,\n\
-                  4 the queue holds refused (dead-lettered) submissions."
+                  4 the queue holds refused (dead-lettered) submissions, or a catalogue signature\n\
+                  expires soon."
 )]
 struct Cli {
     #[command(subcommand)]

@@ -87,6 +87,25 @@ async fn admins_publish_signed_releases_that_kiosks_install() {
 
     let second = json(&publish(&sample_path(), true));
     assert_eq!(second["version"], 2);
+    let status = json(&kioskctl(&["catalogue", "status", "--repo", repo_s, "--json"]));
+    assert_eq!((status["version"].as_u64(), status["expiring"].as_array().unwrap().len()), (Some(2), 0));
+
+    // A timestamp about to run out is what the admin must hear about before kiosks refuse it.
+    let short = kioskctl(&[
+        "catalogue",
+        "publish",
+        &sample_path(),
+        "--keys",
+        keys_s,
+        "--repo",
+        repo_s,
+        "--timestamp-days",
+        "1",
+    ]);
+    assert!(short.status.success());
+    let status = kioskctl(&["catalogue", "status", "--repo", repo_s]);
+    assert_eq!(status.status.code(), Some(4));
+    assert!(String::from_utf8_lossy(&status.stdout).contains("timestamp"), "{status:?}");
 
     // The kiosk side, from the repository as written (here over file://, as from a USB stick).
     let client = kiosk_catalogue_update::client::Client {
@@ -97,7 +116,7 @@ async fn admins_publish_signed_releases_that_kiosks_install() {
         https: None,
     };
     match client.update().await.unwrap() {
-        kiosk_catalogue_update::client::Outcome::Applied(r) => assert_eq!(r.version, 2),
+        kiosk_catalogue_update::client::Outcome::Applied(r) => assert_eq!(r.version, 3),
         other => panic!("expected an install, got {other:?}"),
     }
     let installed = std::fs::read(client.installed_path()).unwrap();

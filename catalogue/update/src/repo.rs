@@ -316,3 +316,49 @@ fn latest_root(metadata: &Path) -> Result<Option<PathBuf>, RepoError> {
     }
     Ok(best.map(|(_, p)| p))
 }
+
+/// What kiosks would see in a repository, checked as they check it (signatures from the trusted
+/// root), with expiry reported instead of enforced so an admin sees what is about to run out.
+#[derive(Debug)]
+pub struct Status {
+    pub version: u64,
+    pub catalogue_version: String,
+    pub items: u64,
+    /// Each role's expiry, soonest first.
+    pub expires: Vec<(&'static str, Timestamp)>,
+}
+
+pub async fn status(repo_dir: &Path) -> Result<Status, RepoError> {
+    let anchor = repo_dir.join("root.json");
+    let root = fs::read(&anchor)
+        .map_err(|_| RepoError::NotARepo { path: repo_dir.to_owned(), what: "root.json" })?;
+    let repo_dir = &fs::canonicalize(repo_dir).map_err(io(repo_dir))?;
+    let url = |dir: &str| {
+        url::Url::from_directory_path(repo_dir.join(dir)).map_err(|()| RepoError::Source {
+            path: repo_dir.to_owned(),
+            reason: "the repository path must be absolute".into(),
+        })
+    };
+    let repo = tough::RepositoryLoader::new(&root, url(METADATA_DIR)?, url(TARGETS_DIR)?)
+        .expiration_enforcement(tough::ExpirationEnforcement::Unsafe)
+        .load()
+        .await?;
+    let target = repo.targets().signed.targets.get(&TargetName::new(TARGET)?);
+    let custom = |key: &str| target.and_then(|t| t.custom.get(key));
+    let mut expires = vec![
+        ("root", repo.root().signed.expires),
+        ("targets", repo.targets().signed.expires),
+        ("snapshot", repo.snapshot().signed.expires),
+        ("timestamp", repo.timestamp().signed.expires),
+    ];
+    expires.sort_by_key(|(_, t)| *t);
+    Ok(Status {
+        version: repo.targets().signed.version.get(),
+        catalogue_version: custom("catalogue_version")
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_owned(),
+        items: custom("items").and_then(|v| v.as_u64()).unwrap_or(0),
+        expires,
+    })
+}
