@@ -55,8 +55,19 @@ pub enum Command {
     },
     /// Validate SOURCE, build the kiosk bundle, sign it and write it into the repository.
     Publish {
-        /// The catalogue: the project's JSON or TOML (by extension).
+        /// The catalogue: the project's JSON or TOML, or a provincial CSV export of items (then
+        /// --base is needed).
         source: PathBuf,
+        /// For a CSV export: the kiosk's current catalogue (JSON or TOML), which holds what the
+        /// provincial system does not (kinds, forms, synonyms, topics).
+        #[arg(long)]
+        base: Option<PathBuf>,
+        /// For a CSV export: the materials table (实施编码, 材料名称, …).
+        #[arg(long, requires = "base")]
+        materials: Option<PathBuf>,
+        /// For a CSV export: the new catalogue version (default: today's date).
+        #[arg(long, requires = "base")]
+        catalogue_version: Option<String>,
         /// The keys directory from `init-repo` (only the targets, snapshot and timestamp keys
         /// are read).
         #[arg(long)]
@@ -130,12 +141,24 @@ pub fn run(cmd: Command) -> Result<u8> {
             }
             Ok(if expiring.is_empty() { 0 } else { 4 })
         }
-        Command::Publish { source, keys, repo, targets_days, snapshot_days, timestamp_days, json } => {
+        Command::Publish {
+            source,
+            base,
+            materials,
+            catalogue_version,
+            keys,
+            repo,
+            targets_days,
+            snapshot_days,
+            timestamp_days,
+            json,
+        } => {
             let lifetimes = Lifetimes {
                 targets: repo::days(targets_days),
                 snapshot: repo::days(snapshot_days),
                 timestamp: repo::days(timestamp_days),
             };
+            let source = Source { path: source, base, materials, catalogue_version };
             publish(&source, &keys, &repo, lifetimes, json)
         }
     }
@@ -145,14 +168,39 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_current_thread().enable_all().build()?)
 }
 
-fn publish(source: &Path, keys: &Path, repo_dir: &Path, lifetimes: Lifetimes, json: bool) -> Result<u8> {
+struct Source {
+    path: PathBuf,
+    base: Option<PathBuf>,
+    materials: Option<PathBuf>,
+    catalogue_version: Option<String>,
+}
+
+impl Source {
+    fn read(&self) -> Result<kiosk_catalogue::Catalogue> {
+        let csv = self.path.extension().is_some_and(|e| e == "csv");
+        Ok(match (&self.base, csv) {
+            (Some(base), true) => {
+                let version = self
+                    .catalogue_version
+                    .clone()
+                    .unwrap_or_else(|| jiff::Zoned::now().strftime("%Y.%m.%d").to_string());
+                repo::read_export(&self.path, self.materials.as_deref(), base, &version)?
+            }
+            (None, true) => anyhow::bail!("a CSV export needs --base, the kiosk's current catalogue"),
+            (Some(_), false) => anyhow::bail!("--base goes with a CSV export only"),
+            (None, false) => repo::read_source(&self.path)?,
+        })
+    }
+}
+
+fn publish(source: &Source, keys: &Path, repo_dir: &Path, lifetimes: Lifetimes, json: bool) -> Result<u8> {
     let bar = indicatif::ProgressBar::new(4);
     if json {
         bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
     bar.set_style(indicatif::ProgressStyle::with_template("[{pos}/{len}] {msg}").expect("a valid template"));
     bar.set_message("校验 validating");
-    let cat = repo::read_source(source)?;
+    let cat = source.read()?;
     let report = kiosk_catalogue::validate(&cat);
     for w in &report.warnings {
         bar.suspend(|| eprintln!("kioskctl: warning: {w}"));

@@ -87,8 +87,37 @@ async fn admins_publish_signed_releases_that_kiosks_install() {
 
     let second = json(&publish(&sample_path(), true));
     assert_eq!(second["version"], 2);
+    // The provincial export, merged onto the current catalogue.
+    let (items, materials) = kiosk_catalogue::import::to_tables(&kiosk_catalogue::sample());
+    let (items_csv, materials_csv) = (dir.join("export.csv"), dir.join("export-materials.csv"));
+    std::fs::write(&items_csv, kiosk_catalogue::import::write_csv(&items)).unwrap();
+    std::fs::write(&materials_csv, kiosk_catalogue::import::write_csv(&materials)).unwrap();
+    let (items_s, materials_s) = (items_csv.to_str().unwrap(), materials_csv.to_str().unwrap());
+    let export = json(&kioskctl(&[
+        "catalogue",
+        "publish",
+        items_s,
+        "--base",
+        &sample_path(),
+        "--materials",
+        materials_s,
+        "--catalogue-version",
+        "2026.12-export",
+        "--keys",
+        keys_s,
+        "--repo",
+        repo_s,
+        "--json",
+    ]));
+    assert_eq!(
+        (export["version"].as_u64(), export["catalogue_version"].as_str()),
+        (Some(3), Some("2026.12-export"))
+    );
+    let no_base = kioskctl(&["catalogue", "publish", items_s, "--keys", keys_s, "--repo", repo_s]);
+    assert_eq!(no_base.status.code(), Some(1));
+
     let status = json(&kioskctl(&["catalogue", "status", "--repo", repo_s, "--json"]));
-    assert_eq!((status["version"].as_u64(), status["expiring"].as_array().unwrap().len()), (Some(2), 0));
+    assert_eq!((status["version"].as_u64(), status["expiring"].as_array().unwrap().len()), (Some(3), 0));
 
     // A timestamp about to run out is what the admin must hear about before kiosks refuse it.
     let short = kioskctl(&[
@@ -116,7 +145,7 @@ async fn admins_publish_signed_releases_that_kiosks_install() {
         https: None,
     };
     match client.update().await.unwrap() {
-        kiosk_catalogue_update::client::Outcome::Applied(r) => assert_eq!(r.version, 3),
+        kiosk_catalogue_update::client::Outcome::Applied(r) => assert_eq!(r.version, 4),
         other => panic!("expected an install, got {other:?}"),
     }
     let installed = std::fs::read(client.installed_path()).unwrap();

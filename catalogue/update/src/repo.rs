@@ -208,6 +208,31 @@ pub fn read_source(path: &Path) -> Result<kiosk_catalogue::Catalogue, RepoError>
     Ok(cat)
 }
 
+/// Merges a provincial CSV export (items, and optionally materials) onto the kiosk's current
+/// catalogue `base` (JSON or TOML) and validates the result; see [`kiosk_catalogue::import`].
+pub fn read_export(
+    items: &Path,
+    materials: Option<&Path>,
+    base: &Path,
+    version: &str,
+) -> Result<kiosk_catalogue::Catalogue, RepoError> {
+    let base_cat = read_source(base)?;
+    let table = |path: &Path| {
+        let bytes = fs::read(path).map_err(io(path))?;
+        kiosk_catalogue::import::read_csv(&bytes)
+            .map_err(|e| RepoError::Source { path: path.to_owned(), reason: e.to_string() })
+    };
+    let materials = materials.map(table).transpose()?;
+    let cat = kiosk_catalogue::import::merge(&base_cat, &table(items)?, materials.as_ref(), version)
+        .map_err(|e| RepoError::Source { path: items.to_owned(), reason: e.to_string() })?;
+    let report = kiosk_catalogue::validate(&cat);
+    if !report.is_ok() {
+        let source = kiosk_catalogue::LoadError::Invalid(report);
+        return Err(RepoError::Catalogue { path: items.to_owned(), source });
+    }
+    Ok(cat)
+}
+
 /// One step of [`publish`], for a progress display.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
