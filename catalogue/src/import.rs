@@ -6,6 +6,7 @@
 //! to take applications), and items no longer exported are withdrawn.
 //!
 //! The readers are format-neutral: CSV and XLSX both become [`Table`]s.
+//! Importing needs a base; with an empty one every item arrives as guidance only.
 
 use std::collections::HashMap;
 
@@ -327,6 +328,26 @@ pub fn read_csv(bytes: &[u8]) -> Result<Table, csv::Error> {
         .map(|r| r.map(|r| r.iter().map(str::to_owned).collect()))
         .collect::<Result<_, _>>()?;
     Ok(Table { header, rows })
+}
+
+/// An XLSX export: the first sheet holds the items; a sheet named 申请材料 (or else the second
+/// sheet), the materials.
+pub fn read_xlsx(bytes: Vec<u8>) -> Result<(Table, Option<Table>), calamine::Error> {
+    use calamine::Reader;
+    let mut book = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes))?;
+    let names = book.sheet_names();
+    let mut sheet = |name: &str| -> Result<Table, calamine::Error> {
+        let range = book.worksheet_range(name)?;
+        let mut rows = range.rows().map(|r| r.iter().map(|c| c.to_string()).collect::<Vec<_>>());
+        Ok(Table { header: rows.next().unwrap_or_default(), rows: rows.collect() })
+    };
+    let items = match names.first() {
+        Some(first) => sheet(first)?,
+        None => Table::default(),
+    };
+    let materials = names.iter().skip(1).find(|n| *n == "申请材料").or_else(|| names.get(1));
+    let materials = materials.map(|n| sheet(n)).transpose()?;
+    Ok((items, materials))
 }
 
 /// The reverse, for tests and for admins who want a template: the catalogue as the provincial

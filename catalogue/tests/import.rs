@@ -80,3 +80,31 @@ fn bad_cells_name_the_row_and_column() {
     materials.rows[0][0] = "ZZ-NOT-THERE".into();
     assert!(matches!(merge(&base, &items, Some(&materials), "v"), Err(ImportError::Orphan { row: 2, .. })));
 }
+
+#[test]
+fn an_xlsx_export_reads_like_the_csv_one() {
+    let base = sample();
+    let (items, materials) = to_tables(&base);
+    let mut book = rust_xlsxwriter::Workbook::new();
+    for (name, table) in [("事项", &items), ("申请材料", &materials)] {
+        let sheet = book.add_worksheet().set_name(name).unwrap();
+        for (c, h) in table.header.iter().enumerate() {
+            sheet.write_string(0, c as u16, h).unwrap();
+        }
+        for (r, row) in table.rows.iter().enumerate() {
+            for (c, v) in row.iter().enumerate() {
+                // Numbers as numbers, as the provincial system writes them.
+                match v.parse::<f64>() {
+                    Ok(n) if !v.is_empty() && !v.starts_with('0') => {
+                        sheet.write_number(r as u32 + 1, c as u16, n)
+                    }
+                    _ => sheet.write_string(r as u32 + 1, c as u16, v),
+                }
+                .unwrap();
+            }
+        }
+    }
+    let (items_x, materials_x) = kiosk_catalogue::import::read_xlsx(book.save_to_buffer().unwrap()).unwrap();
+    let merged = merge(&base, &items_x, materials_x.as_ref(), "v").unwrap();
+    assert_eq!(merged, unsampled(base));
+}

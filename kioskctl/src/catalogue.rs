@@ -55,17 +55,18 @@ pub enum Command {
     },
     /// Validate SOURCE, build the kiosk bundle, sign it and write it into the repository.
     Publish {
-        /// The catalogue: the project's JSON or TOML, or a provincial CSV export of items (then
-        /// --base is needed).
+        /// The catalogue: the project's JSON or TOML, or a provincial export of items as CSV or
+        /// XLSX (then --base is needed).
         source: PathBuf,
-        /// For a CSV export: the kiosk's current catalogue (JSON or TOML), which holds what the
+        /// For an export: the kiosk's current catalogue (JSON or TOML), which holds what the
         /// provincial system does not (kinds, forms, synonyms, topics).
         #[arg(long)]
         base: Option<PathBuf>,
-        /// For a CSV export: the materials table (实施编码, 材料名称, …).
+        /// For an export: the materials table as CSV (实施编码, 材料名称, …); an XLSX export
+        /// carries it in its 申请材料 sheet.
         #[arg(long, requires = "base")]
         materials: Option<PathBuf>,
-        /// For a CSV export: the new catalogue version (default: today's date).
+        /// For an export: the new catalogue version (default: today's date).
         #[arg(long, requires = "base")]
         catalogue_version: Option<String>,
         /// The keys directory from `init-repo` (only the targets, snapshot and timestamp keys
@@ -177,7 +178,7 @@ struct Source {
 
 impl Source {
     fn read(&self) -> Result<kiosk_catalogue::Catalogue> {
-        let csv = self.path.extension().is_some_and(|e| e == "csv");
+        let csv = self.path.extension().is_some_and(|e| e == "csv" || e == "xlsx");
         Ok(match (&self.base, csv) {
             (Some(base), true) => {
                 let version = self
@@ -186,8 +187,8 @@ impl Source {
                     .unwrap_or_else(|| jiff::Zoned::now().strftime("%Y.%m.%d").to_string());
                 repo::read_export(&self.path, self.materials.as_deref(), base, &version)?
             }
-            (None, true) => anyhow::bail!("a CSV export needs --base, the kiosk's current catalogue"),
-            (Some(_), false) => anyhow::bail!("--base goes with a CSV export only"),
+            (None, true) => anyhow::bail!("an export needs --base, the kiosk's current catalogue"),
+            (Some(_), false) => anyhow::bail!("--base goes with a CSV or XLSX export only"),
             (None, false) => repo::read_source(&self.path)?,
         })
     }

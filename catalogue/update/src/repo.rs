@@ -208,8 +208,9 @@ pub fn read_source(path: &Path) -> Result<kiosk_catalogue::Catalogue, RepoError>
     Ok(cat)
 }
 
-/// Merges a provincial CSV export (items, and optionally materials) onto the kiosk's current
-/// catalogue `base` (JSON or TOML) and validates the result; see [`kiosk_catalogue::import`].
+/// Merges a provincial export onto the kiosk's current catalogue `base` (JSON or TOML) and
+/// validates the result; see [`kiosk_catalogue::import`]. `items` is a CSV file (materials, if
+/// any, in a second CSV) or an XLSX workbook (materials in its 申请材料 sheet unless given).
 pub fn read_export(
     items: &Path,
     materials: Option<&Path>,
@@ -222,8 +223,17 @@ pub fn read_export(
         kiosk_catalogue::import::read_csv(&bytes)
             .map_err(|e| RepoError::Source { path: path.to_owned(), reason: e.to_string() })
     };
-    let materials = materials.map(table).transpose()?;
-    let cat = kiosk_catalogue::import::merge(&base_cat, &table(items)?, materials.as_ref(), version)
+    let (item_table, mut material_table) = if items.extension().is_some_and(|e| e == "xlsx") {
+        let bytes = fs::read(items).map_err(io(items))?;
+        kiosk_catalogue::import::read_xlsx(bytes)
+            .map_err(|e| RepoError::Source { path: items.to_owned(), reason: e.to_string() })?
+    } else {
+        (table(items)?, None)
+    };
+    if let Some(path) = materials {
+        material_table = Some(table(path)?);
+    }
+    let cat = kiosk_catalogue::import::merge(&base_cat, &item_table, material_table.as_ref(), version)
         .map_err(|e| RepoError::Source { path: items.to_owned(), reason: e.to_string() })?;
     let report = kiosk_catalogue::validate(&cat);
     if !report.is_ok() {
