@@ -293,6 +293,10 @@ pub async fn publish(
     progress(Step::Building);
     let bundle = kiosk_catalogue::to_bundle(cat);
     let staging = repo_dir.join(".staging");
+    // Left over from an interrupted publish: nothing in it was ever visible to kiosks.
+    if staging.exists() {
+        fs::remove_dir_all(&staging).map_err(io(&staging))?;
+    }
     fs::create_dir_all(&staging).map_err(io(&staging))?;
     let staged = staging.join(TARGET);
     fs::write(&staged, &bundle).map_err(io(&staged))?;
@@ -320,7 +324,23 @@ pub async fn publish(
     let targets = repo_dir.join(TARGETS_DIR);
     fs::create_dir_all(&targets).map_err(io(&targets))?;
     signed.copy_target(&staged, &targets, PathExists::Skip, Some(&name)).await?;
-    signed.write(&metadata).await?;
+    // tough writes files in place; write them aside and rename them in, timestamp.json (the only
+    // file a kiosk reads by a fixed name) last, so no reader ever sees half a file.
+    let staged_meta = staging.join(METADATA_DIR);
+    signed.write(&staged_meta).await?;
+    fs::create_dir_all(&metadata).map_err(io(&metadata))?;
+    let mut names: Vec<_> = fs::read_dir(&staged_meta)
+        .map_err(io(&staged_meta))?
+        .map(|e| e.map(|e| e.file_name()))
+        .collect::<Result<_, _>>()
+        .map_err(io(&staged_meta))?;
+    names.sort_by_key(|n| n == "timestamp.json");
+    for name in names {
+        let (from, to) = (staged_meta.join(&name), metadata.join(&name));
+        fs::File::open(&from).and_then(|f| f.sync_all()).map_err(io(&from))?;
+        fs::rename(&from, &to).map_err(io(&to))?;
+    }
+    fs::File::open(&metadata).and_then(|d| d.sync_all()).map_err(io(&metadata))?;
     fs::remove_dir_all(&staging).map_err(io(&staging))?;
     Ok(Published {
         version: version.get(),

@@ -107,7 +107,11 @@ async fn installs_then_reports_current_then_installs_the_next_release() {
     assert!(matches!(s.client.update().await.unwrap(), Outcome::Current(r) if r.version == 1));
     assert!(ui.poll().unwrap().is_none(), "no change, no reload");
 
+    // An earlier publish was interrupted: its leftovers were never visible and do not matter.
+    fs::create_dir_all(s.repo.join(".staging/metadata")).unwrap();
+    fs::write(s.repo.join(".staging/metadata/timestamp.json"), b"{half a file").unwrap();
     assert_eq!(s.publish("2026.11-b", Lifetimes::default()).await, 2);
+    assert!(!s.repo.join(".staging").exists());
     let Outcome::Applied(r) = s.client.update().await.unwrap() else { panic!("expected an install") };
     assert_eq!((r.version, r.catalogue_version.as_str()), (2, "2026.11-b"));
     assert_eq!(s.installed_version(), "2026.11-b");
