@@ -42,6 +42,18 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Replace the targets, snapshot and timestamp keys (after a leak, or routinely): a new root
+    /// version, signed with the root keys, names the new keys; the old ones go to retired/.
+    /// Needs the root keys. Publish afterwards.
+    RotateKeys {
+        #[arg(long)]
+        keys: PathBuf,
+        #[arg(long)]
+        repo: PathBuf,
+        /// Days until the new root expires.
+        #[arg(long, default_value_t = 365)]
+        root_days: i64,
+    },
     /// What kiosks would see in the repository, verified as they verify it, and when each
     /// signature runs out. Exit 4 when one has expired or expires within --warn-days: kiosks
     /// refuse expired metadata, so publish (or re-publish) before then.
@@ -114,6 +126,12 @@ pub fn run(cmd: Command) -> Result<u8> {
                     println!("发布密钥 publishing key:               {}", k.display());
                 }
             }
+            Ok(0)
+        }
+        Command::RotateKeys { keys, repo, root_days } => {
+            let version =
+                runtime()?.block_on(repo::rotate_online_keys(&keys, &repo, repo::days(root_days)))?;
+            println!("新根 root version {version}: new publishing keys in {}; publish next", keys.display());
             Ok(0)
         }
         Command::Status { repo, warn_days, json } => {

@@ -116,8 +116,14 @@ async fn admins_publish_signed_releases_that_kiosks_install() {
     let no_base = kioskctl(&["catalogue", "publish", items_s, "--keys", keys_s, "--repo", repo_s]);
     assert_eq!(no_base.status.code(), Some(1));
 
+    let rotated = kioskctl(&["catalogue", "rotate-keys", "--keys", keys_s, "--repo", repo_s]);
+    assert!(rotated.status.success(), "{}", String::from_utf8_lossy(&rotated.stderr));
+    assert!(String::from_utf8_lossy(&rotated.stdout).contains("root version 2"));
+    let after = json(&publish(&sample_path(), true));
+    assert_eq!(after["version"], 4, "publishing goes on with the new keys");
+
     let status = json(&kioskctl(&["catalogue", "status", "--repo", repo_s, "--json"]));
-    assert_eq!((status["version"].as_u64(), status["expiring"].as_array().unwrap().len()), (Some(3), 0));
+    assert_eq!((status["version"].as_u64(), status["expiring"].as_array().unwrap().len()), (Some(4), 0));
 
     // A timestamp about to run out is what the admin must hear about before kiosks refuse it.
     let short = kioskctl(&[
@@ -145,7 +151,7 @@ async fn admins_publish_signed_releases_that_kiosks_install() {
         https: None,
     };
     match client.update().await.unwrap() {
-        kiosk_catalogue_update::client::Outcome::Applied(r) => assert_eq!(r.version, 4),
+        kiosk_catalogue_update::client::Outcome::Applied(r) => assert_eq!(r.version, 5),
         other => panic!("expected an install, got {other:?}"),
     }
     let installed = std::fs::read(client.installed_path()).unwrap();

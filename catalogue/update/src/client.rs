@@ -138,7 +138,14 @@ impl Client {
     /// One update cycle. Safe to run at any time; the UI sees a change only through an atomic
     /// rename of [`INSTALLED`].
     pub async fn update(&self) -> Result<Outcome, UpdateError> {
-        let root = fs::read(&self.trusted_root).map_err(io_err(&self.trusted_root))?;
+        let shipped = fs::read(&self.trusted_root).map_err(io_err(&self.trusted_root))?;
+        // tough walks forward from the root it is given. Starting from the newest root already
+        // verified (kept in the datastore) means a mirror that withholds a newer root cannot
+        // bring back keys that a rotation retired.
+        let root = match fs::read(self.datastore.join("root.json")) {
+            Ok(stored) if root_version(&stored) > root_version(&shipped) => stored,
+            _ => shipped,
+        };
         fs::create_dir_all(&self.datastore).map_err(io_err(&self.datastore))?;
         fs::create_dir_all(&self.install_dir).map_err(io_err(&self.install_dir))?;
         let limits = Limits {
@@ -205,6 +212,11 @@ impl Client {
         install(&self.install_dir, &bytes)?;
         Ok(Outcome::Applied(release))
     }
+}
+
+fn root_version(bytes: &[u8]) -> u64 {
+    serde_json::from_slice::<tough::schema::Signed<tough::schema::Root>>(bytes)
+        .map_or(0, |r| r.signed.version.get())
 }
 
 /// Write, fsync, rename, fsync the directory: the rename is the commit point.

@@ -350,6 +350,69 @@ pub async fn publish(
     })
 }
 
+/// Replaces the targets, snapshot and timestamp keys (after a suspected leak, or routinely): a
+/// new root version names the new keys and is signed by the root keys, which kiosks already
+/// trust. The old keys move to `retired/`. Returns the new root version. Publish afterwards.
+pub async fn rotate_online_keys(
+    keys_dir: &Path,
+    repo_dir: &Path,
+    root_lifetime: SignedDuration,
+) -> Result<u64, RepoError> {
+    let metadata = repo_dir.join(METADATA_DIR);
+    let latest = latest_root(&metadata)?
+        .ok_or(RepoError::NotARepo { path: repo_dir.to_owned(), what: "metadata/1.root.json" })?;
+    let bytes = fs::read(&latest).map_err(io(&latest))?;
+    let old: schema::Signed<Root> = serde_json::from_slice(&bytes)
+        .map_err(|e| RepoError::Source { path: latest.clone(), reason: e.to_string() })?;
+    let mut root_keys: Vec<PathBuf> = fs::read_dir(keys_dir)
+        .map_err(io(keys_dir))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("root-") && n.ends_with(".pk8"))
+        })
+        .collect();
+    root_keys.sort();
+
+    let mut root = old.signed.clone();
+    root.version = root.version.checked_add(1).expect("fewer than 2^64 roots");
+    root.expires = Timestamp::now() + root_lifetime;
+    let mut staged = Vec::new();
+    for (role, name) in
+        [(RoleType::Targets, "targets"), (RoleType::Snapshot, "snapshot"), (RoleType::Timestamp, "timestamp")]
+    {
+        let fresh = keys_dir.join(format!("{name}.pk8.new"));
+        if fresh.exists() {
+            fs::remove_file(&fresh).map_err(io(&fresh))?;
+        }
+        generate_key(&fresh)?;
+        let key = signer(&fresh)?.tuf_key();
+        let id = key.key_id()?;
+        let entry = root.roles.get_mut(&role).expect("a root names every top-level role");
+        for old_id in std::mem::replace(&mut entry.keyids, vec![id.clone()]) {
+            root.keys.remove(&old_id);
+        }
+        root.keys.insert(id, key);
+        staged.push((name, fresh));
+    }
+    let holder = KeyHolder::Root(root.clone());
+    let signed = SignedRole::new(root, &holder, &key_sources(&root_keys), &SystemRandom::new()).await?;
+    signed.write(&metadata, true).await?;
+    // Only now that the new root is out do the key files change: an interruption before this
+    // leaves the old keys working.
+    let retired = keys_dir.join("retired");
+    fs::create_dir_all(&retired).map_err(io(&retired))?;
+    let version = old.signed.version.get();
+    for (name, fresh) in staged {
+        let current = key_path(keys_dir, name);
+        let archived = retired.join(format!("{name}-root{version}.pk8"));
+        fs::rename(&current, &archived).map_err(io(&archived))?;
+        fs::rename(&fresh, &current).map_err(io(&current))?;
+    }
+    Ok(version + 1)
+}
+
 /// The highest `N.root.json`: publishing must use the root kiosks will end up trusting.
 fn latest_root(metadata: &Path) -> Result<Option<PathBuf>, RepoError> {
     let entries = match fs::read_dir(metadata) {

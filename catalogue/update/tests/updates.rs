@@ -264,3 +264,33 @@ fn sources_read_as_json_and_toml_alike() {
     assert!(matches!(repo::read_source(&odd), Err(RepoError::Source { .. })));
     fs::remove_dir_all(&dir).unwrap();
 }
+
+#[tokio::test]
+async fn rotated_keys_are_followed_and_retired_keys_stay_retired() {
+    let s = Setup::running_v1("rotate").await;
+    // Someone copied the online keys and the repository before the rotation.
+    let stolen = s.dir.join("stolen");
+    copy_dir(&s.keys, &stolen.join("keys"));
+    copy_dir(&s.repo, &stolen.join("repo"));
+
+    assert_eq!(repo::rotate_online_keys(&s.keys, &s.repo, repo::days(365)).await.unwrap(), 2);
+    assert!(s.keys.join("retired/targets-root1.pk8").exists());
+    s.publish("v2", Lifetimes::default()).await;
+    let Outcome::Applied(r) = s.client.update().await.unwrap() else { panic!("expected an install") };
+    assert_eq!(r.catalogue_version, "v2", "the kiosk walked from root 1 to root 2");
+
+    // With the retired keys, the thief publishes newer-looking releases into the old copy, which
+    // has no 2.root.json: a kiosk starting again from the image's root would believe them.
+    let mut evil = kiosk_catalogue::sample();
+    evil.catalogue_version = "evil".into();
+    for _ in 0..3 {
+        repo::publish(&evil, &stolen.join("keys"), &stolen.join("repo"), Lifetimes::default(), |_| {})
+            .await
+            .unwrap();
+    }
+    let mirror =
+        Client { repository: Url::from_directory_path(stolen.join("repo")).unwrap(), ..s.client.clone() };
+    refused(&mirror).await;
+    assert_eq!(s.installed_version(), "v2");
+    fs::remove_dir_all(&s.dir).unwrap();
+}
