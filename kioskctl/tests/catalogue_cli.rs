@@ -113,6 +113,31 @@ async fn admins_publish_signed_releases_that_kiosks_install() {
         (export["version"].as_u64(), export["catalogue_version"].as_str()),
         (Some(3), Some("2026.12-export"))
     );
+    // The same export as a workbook (both tables as sheets), as the provincial system offers it.
+    let mut book = rust_xlsxwriter::Workbook::new();
+    for (name, table) in [("事项", &items), ("申请材料", &materials)] {
+        let sheet = book.add_worksheet().set_name(name).unwrap();
+        for (r, row) in std::iter::once(&table.header).chain(&table.rows).enumerate() {
+            for (c, v) in row.iter().enumerate() {
+                sheet.write_string(r as u32, c as u16, v).unwrap();
+            }
+        }
+    }
+    let xlsx = dir.join("export.xlsx");
+    book.save(&xlsx).unwrap();
+    let from_xlsx = json(&kioskctl(&[
+        "catalogue",
+        "publish",
+        xlsx.to_str().unwrap(),
+        "--base",
+        &sample_path(),
+        "--keys",
+        keys_s,
+        "--repo",
+        repo_s,
+        "--json",
+    ]));
+    assert_eq!(from_xlsx["items"], kiosk_catalogue::sample().items.len());
     let no_base = kioskctl(&["catalogue", "publish", items_s, "--keys", keys_s, "--repo", repo_s]);
     assert_eq!(no_base.status.code(), Some(1));
 
@@ -120,10 +145,10 @@ async fn admins_publish_signed_releases_that_kiosks_install() {
     assert!(rotated.status.success(), "{}", String::from_utf8_lossy(&rotated.stderr));
     assert!(String::from_utf8_lossy(&rotated.stdout).contains("root version 2"));
     let after = json(&publish(&sample_path(), true));
-    assert_eq!(after["version"], 4, "publishing goes on with the new keys");
+    assert_eq!(after["version"], 5, "publishing goes on with the new keys");
 
     let status = json(&kioskctl(&["catalogue", "status", "--repo", repo_s, "--json"]));
-    assert_eq!((status["version"].as_u64(), status["expiring"].as_array().unwrap().len()), (Some(4), 0));
+    assert_eq!((status["version"].as_u64(), status["expiring"].as_array().unwrap().len()), (Some(5), 0));
 
     // A timestamp about to run out is what the admin must hear about before kiosks refuse it.
     let short = kioskctl(&[
@@ -151,7 +176,7 @@ async fn admins_publish_signed_releases_that_kiosks_install() {
         https: None,
     };
     match client.update().await.unwrap() {
-        kiosk_catalogue_update::client::Outcome::Applied(r) => assert_eq!(r.version, 5),
+        kiosk_catalogue_update::client::Outcome::Applied(r) => assert_eq!(r.version, 6),
         other => panic!("expected an install, got {other:?}"),
     }
     let installed = std::fs::read(client.installed_path()).unwrap();
