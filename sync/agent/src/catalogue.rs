@@ -3,6 +3,7 @@
 //! update was refused, why.
 
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
@@ -10,15 +11,21 @@ use kiosk_catalogue_update::client::{Client, Outcome, UpdateError};
 
 use crate::config::CatalogueUpdates;
 
+/// What the heartbeat reports; shared with the agent because checks run in their own task.
+#[derive(Debug, Clone, Default)]
+pub struct CatalogueStatus {
+    /// The catalogue version the kiosk runs, as its installed bundle says.
+    pub installed: Option<String>,
+    /// Why the last update was refused; cleared by the next successful check.
+    pub refused: Option<String>,
+}
+
 #[derive(Debug)]
 pub struct CatalogueSync {
     network: Client,
     usb: Option<(PathBuf, Client)>,
     pub poll: Duration,
-    /// The catalogue version the kiosk runs, as its installed bundle says.
-    pub installed: Option<String>,
-    /// Why the last update was refused; cleared by the next successful check.
-    pub refused: Option<String>,
+    status: Arc<Mutex<CatalogueStatus>>,
 }
 
 impl CatalogueSync {
@@ -43,17 +50,35 @@ impl CatalogueSync {
             }
             None => None,
         };
-        let mut sync =
-            Self { network, usb, poll: Duration::from_secs(cfg.poll_secs), installed: None, refused: None };
+        let sync = Self { network, usb, poll: Duration::from_secs(cfg.poll_secs), status: Arc::default() };
         sync.read_installed();
         Ok(sync)
     }
 
-    fn read_installed(&mut self) {
-        self.installed = std::fs::read(self.network.installed_path())
+    pub fn status(&self) -> Arc<Mutex<CatalogueStatus>> {
+        self.status.clone()
+    }
+
+    fn set(&self, f: impl FnOnce(&mut CatalogueStatus)) {
+        f(&mut self.status.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+    }
+
+    fn read_installed(&self) {
+        let installed = std::fs::read(self.network.installed_path())
             .ok()
             .and_then(|b| kiosk_catalogue::Bundle::open(&b).ok())
             .map(|b| b.meta.catalogue_version);
+        self.set(|s| s.installed = installed);
+    }
+
+    /// Checks every `poll`, for the life of the agent. A task of its own, so a slow download
+    /// never holds up residents' uploads.
+    pub async fn run(mut self) {
+        loop {
+            // Outcomes are logged and kept for the heartbeat.
+            let _ = self.check().await;
+            tokio::time::sleep(self.poll).await;
+        }
     }
 
     /// One update cycle: the USB stick first when one is mounted, then the network.
@@ -73,12 +98,12 @@ impl CatalogueSync {
         match &result {
             Ok(Outcome::Applied(r)) => {
                 tracing::info!(version = r.version, catalogue = %r.catalogue_version, items = r.items, "catalogue updated");
-                self.refused = None;
+                self.set(|s| s.refused = None);
             }
-            Ok(Outcome::Current(_)) => self.refused = None,
+            Ok(Outcome::Current(_)) => self.set(|s| s.refused = None),
             Err(UpdateError::Refused(why)) => {
                 tracing::error!(why, "catalogue update refused; keeping the current catalogue");
-                self.refused = Some(why.clone());
+                self.set(|s| s.refused = Some(why.clone()));
             }
             Err(e) => tracing::warn!(error = %e, "catalogue update not checked; will retry"),
         }

@@ -7,13 +7,14 @@ pub mod catalogue;
 pub mod config;
 pub mod mqtt;
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
 use kiosk_outbox::{Claimed, Options, Outbox, PayloadKey, now_ms};
 use kiosk_sync_proto::{self as proto, Accepted, Heartbeat, Verdict};
 
-pub use catalogue::CatalogueSync;
+pub use catalogue::{CatalogueStatus, CatalogueSync};
 pub use config::Config;
 
 /// What one upload came to.
@@ -184,7 +185,9 @@ impl Round {
 
 pub struct Agent {
     pub outbox: Outbox,
+    /// Taken by [`Agent::run`] into a task of its own.
     pub catalogue: Option<CatalogueSync>,
+    catalogue_status: Option<Arc<Mutex<CatalogueStatus>>>,
     uploader: Uploader,
     config: Config,
     owner: String,
@@ -212,6 +215,7 @@ impl Agent {
         };
         Ok(Self {
             outbox,
+            catalogue_status: catalogue.as_ref().map(CatalogueSync::status),
             catalogue,
             uploader,
             owner: format!("kiosk-sync/{}", std::process::id()),
@@ -298,11 +302,16 @@ impl Agent {
     pub fn heartbeat_document(&self) -> Result<Heartbeat> {
         let now = now_ms();
         let stats = self.outbox.stats(now)?;
+        let catalogue = self
+            .catalogue_status
+            .as_ref()
+            .map(|s| s.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone())
+            .unwrap_or_default();
         Ok(Heartbeat {
             kiosk_id: self.config.kiosk_id.clone(),
             software_version: env!("CARGO_PKG_VERSION").to_owned(),
-            catalogue_version: self.catalogue.as_ref().and_then(|c| c.installed.clone()),
-            catalogue_refused: self.catalogue.as_ref().and_then(|c| c.refused.clone()),
+            catalogue_version: catalogue.installed,
+            catalogue_refused: catalogue.refused,
             queue_pending: stats.pending + stats.in_flight,
             queue_dead: stats.dead,
             oldest_pending_secs: stats.oldest_pending_ms.map(|ms| ms / 1000),
@@ -329,15 +338,8 @@ impl Agent {
         let mut next_pet = tokio::time::Instant::now();
         let mut shutdown = std::pin::pin!(shutdown);
         let mut next_heartbeat = tokio::time::Instant::now();
-        let mut next_catalogue = tokio::time::Instant::now();
+        let catalogue = self.catalogue.take().map(|c| AbortOnDrop(tokio::spawn(c.run())));
         loop {
-            if let Some(c) = &mut self.catalogue
-                && tokio::time::Instant::now() >= next_catalogue
-            {
-                // Outcomes are logged and kept for the heartbeat; the loop carries on regardless.
-                let _ = c.check().await;
-                next_catalogue = tokio::time::Instant::now() + c.poll;
-            }
             if let Some(every) = watchdog
                 && tokio::time::Instant::now() >= next_pet
             {
@@ -368,6 +370,7 @@ impl Agent {
             let idle = if busy { Duration::ZERO } else { Duration::from_millis(self.config.upload.poll_ms) };
             tokio::select! {
                 () = &mut shutdown => {
+                    drop(catalogue);
                     let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Stopping]);
                     tracing::info!("stopping");
                     return Ok(());
@@ -375,6 +378,16 @@ impl Agent {
                 () = tokio::time::sleep(idle) => {}
             }
         }
+    }
+}
+
+/// Stops a task when the agent stops, on every path out of [`Agent::run`]. An install cut short
+/// leaves only its temporary file; the installed catalogue changes by rename alone.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

@@ -4,7 +4,7 @@
 mod common;
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use common::Rig;
 use kiosk_catalogue_update::client::{Outcome, UpdateError};
@@ -30,16 +30,22 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-#[test]
-fn updates_arrive_over_https_refusals_are_reported_and_usb_sticks_work() {
-    let rig = Rig::start("catalogue", Faults::default());
+/// A gateway serving a fresh repository with one release, and the kiosk trusting its root.
+fn serving(name: &str, version: &str) -> (Rig, PathBuf, PathBuf, tokio::runtime::Runtime) {
+    let rig = Rig::start(name, Faults::default());
     let (keys, served) = (rig.dir.join("keys"), rig.dir.join("catalogue-repo"));
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     runtime.block_on(async {
         let init = repo::init_repo(&keys, &served, &InitOptions::default()).await.unwrap();
         fs::copy(&init.root, rig.dir.join("kiosk-root.json")).unwrap();
-        publish(&served, &keys, "v1").await;
+        publish(&served, &keys, version).await;
     });
+    (rig, keys, served, runtime)
+}
+
+#[test]
+fn updates_arrive_over_https_refusals_are_reported_and_usb_sticks_work() {
+    let (rig, keys, served, runtime) = serving("catalogue", "v1");
     let config = rig.config_with_catalogue();
     let mut agent = Agent::new(Config::load(&config).unwrap()).unwrap();
 
@@ -84,4 +90,35 @@ fn updates_arrive_over_https_refusals_are_reported_and_usb_sticks_work() {
     assert!(matches!(runtime.block_on(sync.check()), Ok(Outcome::Applied(r)) if r.catalogue_version == "v3"));
     let hb = agent.heartbeat_document().unwrap();
     assert_eq!((hb.catalogue_version.as_deref(), hb.catalogue_refused), (Some("v3"), None));
+}
+
+#[test]
+fn the_daemon_installs_updates_alongside_uploads_and_reports_them() {
+    let (rig, _, _, _) = serving("catalogue-daemon", "daemon-v1");
+    rig.enqueue(5);
+    let config = rig.config_with_catalogue();
+    let mut daemon = std::process::Command::new(env!("CARGO_BIN_EXE_kiosk-sync"))
+        .args(["--config", config.to_str().unwrap()])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let reported = loop {
+        let fleet = rig.gateway.store().fleet().unwrap();
+        let hb = fleet.first().map(|r| r.heartbeat.clone());
+        if hb
+            .as_ref()
+            .is_some_and(|h| h.catalogue_version.as_deref() == Some("daemon-v1") && h.queue_pending == 0)
+            || std::time::Instant::now() > deadline
+        {
+            break hb;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    daemon.kill().unwrap();
+    daemon.wait().unwrap();
+    let hb = reported.expect("a heartbeat arrived");
+    assert_eq!((hb.catalogue_version.as_deref(), hb.queue_pending), (Some("daemon-v1"), 0), "{hb:?}");
+    assert_eq!(rig.filed().len(), 5);
+    assert!(rig.dir.join("catalogue/catalogue.bundle").exists());
 }
