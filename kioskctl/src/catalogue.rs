@@ -195,7 +195,7 @@ struct Source {
 }
 
 impl Source {
-    fn read(&self) -> Result<kiosk_catalogue::Catalogue> {
+    fn read(&self) -> Result<(kiosk_catalogue::Catalogue, kiosk_catalogue::Report)> {
         let csv = self.path.extension().is_some_and(|e| e == "csv" || e == "xlsx");
         Ok(match (&self.base, csv) {
             (Some(base), true) => {
@@ -219,8 +219,7 @@ fn publish(source: &Source, keys: &Path, repo_dir: &Path, lifetimes: Lifetimes, 
     }
     bar.set_style(indicatif::ProgressStyle::with_template("[{pos}/{len}] {msg}").expect("a valid template"));
     bar.set_message("校验 validating");
-    let cat = source.read()?;
-    let report = kiosk_catalogue::validate(&cat);
+    let (cat, report) = source.read()?;
     for w in &report.warnings {
         bar.suspend(|| eprintln!("kioskctl: warning: {w}"));
     }

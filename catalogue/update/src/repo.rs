@@ -189,7 +189,7 @@ pub async fn init_repo(
 
 /// Reads an admin's source catalogue, by extension: the project's JSON or TOML (the same fields;
 /// TOML is easier to edit by hand and to review in a diff). It must validate.
-pub fn read_source(path: &Path) -> Result<kiosk_catalogue::Catalogue, RepoError> {
+pub fn read_source(path: &Path) -> Result<(kiosk_catalogue::Catalogue, kiosk_catalogue::Report), RepoError> {
     let bytes = fs::read(path).map_err(io(path))?;
     let source_err = |reason: String| RepoError::Source { path: path.to_owned(), reason };
     let cat: kiosk_catalogue::Catalogue = match path.extension().and_then(|e| e.to_str()) {
@@ -200,12 +200,23 @@ pub fn read_source(path: &Path) -> Result<kiosk_catalogue::Catalogue, RepoError>
         }
         _ => return Err(source_err("unknown source format; expected .json or .toml".into())),
     };
+    validated(cat, path)
+}
+
+/// The catalogue with its report (warnings for the admin), or every error, naming the source.
+fn validated(
+    cat: kiosk_catalogue::Catalogue,
+    path: &Path,
+) -> Result<(kiosk_catalogue::Catalogue, kiosk_catalogue::Report), RepoError> {
     let report = kiosk_catalogue::validate(&cat);
-    if !report.is_ok() {
-        let source = kiosk_catalogue::LoadError::Invalid(report);
-        return Err(RepoError::Catalogue { path: path.to_owned(), source });
+    if report.is_ok() {
+        Ok((cat, report))
+    } else {
+        Err(RepoError::Catalogue {
+            path: path.to_owned(),
+            source: kiosk_catalogue::LoadError::Invalid(report),
+        })
     }
-    Ok(cat)
 }
 
 /// Merges a provincial export onto the kiosk's current catalogue `base` (JSON or TOML) and
@@ -216,8 +227,8 @@ pub fn read_export(
     materials: Option<&Path>,
     base: &Path,
     version: &str,
-) -> Result<kiosk_catalogue::Catalogue, RepoError> {
-    let base_cat = read_source(base)?;
+) -> Result<(kiosk_catalogue::Catalogue, kiosk_catalogue::Report), RepoError> {
+    let (base_cat, _) = read_source(base)?;
     let table = |path: &Path| {
         let bytes = fs::read(path).map_err(io(path))?;
         kiosk_catalogue::import::read_csv(&bytes)
@@ -235,12 +246,7 @@ pub fn read_export(
     }
     let cat = kiosk_catalogue::import::merge(&base_cat, &item_table, material_table.as_ref(), version)
         .map_err(|e| RepoError::Source { path: items.to_owned(), reason: e.to_string() })?;
-    let report = kiosk_catalogue::validate(&cat);
-    if !report.is_ok() {
-        let source = kiosk_catalogue::LoadError::Invalid(report);
-        return Err(RepoError::Catalogue { path: items.to_owned(), source });
-    }
-    Ok(cat)
+    validated(cat, items)
 }
 
 /// One step of [`publish`], for a progress display.

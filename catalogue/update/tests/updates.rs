@@ -249,8 +249,8 @@ fn sources_read_as_json_and_toml_alike() {
     let sample = kiosk_catalogue::sample();
     let toml_path = dir.join("catalogue.toml");
     fs::write(&toml_path, toml::to_string(&sample).unwrap()).unwrap();
-    let from_toml = repo::read_source(&toml_path).unwrap();
-    let from_json =
+    let (from_toml, _) = repo::read_source(&toml_path).unwrap();
+    let (from_json, _) =
         repo::read_source(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../data/sample.json"))).unwrap();
     assert_eq!(kiosk_catalogue::to_bundle(&from_toml), kiosk_catalogue::to_bundle(&from_json));
 
