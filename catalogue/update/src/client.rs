@@ -17,7 +17,7 @@ use tough::{ExpirationEnforcement, Limits, RepositoryLoader, TargetName};
 use url::Url;
 
 use crate::transport::KioskTransport;
-use crate::{METADATA_DIR, TARGET, TARGETS_DIR};
+use crate::{Description, METADATA_DIR, TARGET, TARGETS_DIR};
 
 /// The name the current catalogue has in the install directory; the UI watches it.
 pub const INSTALLED: &str = "catalogue.bundle";
@@ -174,15 +174,11 @@ impl Client {
             .signed
             .find_target(&name, false)
             .map_err(|_| UpdateError::Refused(format!("the signed targets do not list {TARGET}")))?;
+        let described = Description::read_from(target);
         let release = Release {
             version: repo.targets().signed.version.get(),
-            catalogue_version: target
-                .custom
-                .get("catalogue_version")
-                .and_then(|v| v.as_str())
-                .unwrap_or_default()
-                .to_owned(),
-            items: target.custom.get("items").and_then(|v| v.as_u64()).unwrap_or(0) as usize,
+            catalogue_version: described.catalogue_version.clone(),
+            items: described.items as usize,
         };
         let want: &[u8] = &target.hashes.sha256;
         let installed = self.installed_path();
@@ -204,7 +200,7 @@ impl Client {
         }
         let (cat, _) = kiosk_catalogue::verify_bundle(&bytes)
             .map_err(|e| UpdateError::Refused(format!("signed bundle does not validate: {e}")))?;
-        if cat.catalogue_version != release.catalogue_version || cat.items.len() != release.items {
+        if Description::of(&cat) != described {
             return Err(UpdateError::Refused(
                 "the bundle's contents disagree with its signed description".into(),
             ));

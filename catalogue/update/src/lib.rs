@@ -21,3 +21,38 @@ pub const TARGET: &str = "catalogue.bundle";
 /// Where the static repository keeps metadata and targets, relative to its base URL.
 pub const METADATA_DIR: &str = "metadata";
 pub const TARGETS_DIR: &str = "targets";
+
+/// What a release's signed target entry says about its catalogue: signed with the targets key, so
+/// a kiosk can name the version before downloading and check the bundle against it after.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Description {
+    pub catalogue_version: String,
+    pub items: u64,
+}
+
+impl Description {
+    const VERSION: &str = "catalogue_version";
+    const ITEMS: &str = "items";
+
+    pub fn of(cat: &kiosk_catalogue::Catalogue) -> Self {
+        Self { catalogue_version: cat.catalogue_version.clone(), items: cat.items.len() as u64 }
+    }
+
+    pub fn write_to(&self, target: &mut tough::schema::Target) {
+        target.custom.insert(Self::VERSION.into(), self.catalogue_version.clone().into());
+        target.custom.insert(Self::ITEMS.into(), self.items.into());
+    }
+
+    /// Missing fields read as empty: the kiosk then refuses the bundle, which cannot match.
+    pub fn read_from(target: &tough::schema::Target) -> Self {
+        Self {
+            catalogue_version: target
+                .custom
+                .get(Self::VERSION)
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_owned(),
+            items: target.custom.get(Self::ITEMS).and_then(|v| v.as_u64()).unwrap_or(0),
+        }
+    }
+}

@@ -22,7 +22,7 @@ use tough::schema::{KeyHolder, RoleKeys, RoleType, Root, Target};
 use tough::sign::{Sign, parse_keypair};
 use tough::{TargetName, schema};
 
-use crate::{METADATA_DIR, TARGET, TARGETS_DIR};
+use crate::{Description, METADATA_DIR, TARGET, TARGETS_DIR};
 
 /// The TUF specification version tough writes and accepts.
 const SPEC_VERSION: &str = "1.0.0";
@@ -311,8 +311,7 @@ pub async fn publish(
     let version = NonZeroU64::new(current_version(&metadata)? + 1).expect("≥ 1");
     let now = Timestamp::now();
     let mut target = Target::from_path(&staged).await?;
-    target.custom.insert("catalogue_version".into(), cat.catalogue_version.clone().into());
-    target.custom.insert("items".into(), cat.items.len().into());
+    Description::of(cat).write_to(&mut target);
     let name = TargetName::new(TARGET)?;
     let mut editor = RepositoryEditor::new(&latest_root).await?;
     editor
@@ -467,8 +466,13 @@ pub async fn status(repo_dir: &Path) -> Result<Status, RepoError> {
         .expiration_enforcement(tough::ExpirationEnforcement::Unsafe)
         .load()
         .await?;
-    let target = repo.targets().signed.targets.get(&TargetName::new(TARGET)?);
-    let custom = |key: &str| target.and_then(|t| t.custom.get(key));
+    let Description { catalogue_version, items } = repo
+        .targets()
+        .signed
+        .targets
+        .get(&TargetName::new(TARGET)?)
+        .map(Description::read_from)
+        .unwrap_or_default();
     let mut expires = vec![
         ("root", repo.root().signed.expires),
         ("targets", repo.targets().signed.expires),
@@ -476,13 +480,5 @@ pub async fn status(repo_dir: &Path) -> Result<Status, RepoError> {
         ("timestamp", repo.timestamp().signed.expires),
     ];
     expires.sort_by_key(|(_, t)| *t);
-    Ok(Status {
-        version: repo.targets().signed.version.get(),
-        catalogue_version: custom("catalogue_version")
-            .and_then(|v| v.as_str())
-            .unwrap_or_default()
-            .to_owned(),
-        items: custom("items").and_then(|v| v.as_u64()).unwrap_or(0),
-        expires,
-    })
+    Ok(Status { version: repo.targets().signed.version.get(), catalogue_version, items, expires })
 }
