@@ -63,6 +63,16 @@ impl CatalogueSync {
         f(&mut self.status.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
     }
 
+    /// After a successful check the release names what is installed: no need to read the
+    /// bundle again.
+    fn running(&self, catalogue_version: &str) {
+        self.set(|s| {
+            s.installed = Some(catalogue_version.to_owned());
+            s.refused = None;
+        });
+    }
+
+    /// At start-up, from the bundle itself.
     fn read_installed(&self) {
         let installed = std::fs::read(self.network.installed_path())
             .ok()
@@ -98,16 +108,16 @@ impl CatalogueSync {
         match &result {
             Ok(Outcome::Applied(r)) => {
                 tracing::info!(version = r.version, catalogue = %r.catalogue_version, items = r.items, "catalogue updated");
-                self.set(|s| s.refused = None);
+                self.running(&r.catalogue_version);
             }
-            Ok(Outcome::Current(_)) => self.set(|s| s.refused = None),
+            // Current means the installed bundle is byte for byte the signed one.
+            Ok(Outcome::Current(r)) => self.running(&r.catalogue_version),
             Err(UpdateError::Refused(why)) => {
                 tracing::error!(why, "catalogue update refused; keeping the current catalogue");
                 self.set(|s| s.refused = Some(why.clone()));
             }
             Err(e) => tracing::warn!(error = %e, "catalogue update not checked; will retry"),
         }
-        self.read_installed();
         result
     }
 }
