@@ -1,0 +1,849 @@
+//! The resident's session as a state machine. Every input (a touch, a card, a scan, a timer)
+//! is a method call with the current time, so the whole journey, the idle wipe included, is
+//! tested without a screen and without waiting.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use kiosk_catalogue::model::FieldKind;
+use kiosk_catalogue::{Item, Kind};
+use kiosk_escpos::Slip;
+use kiosk_idcard::IdCard;
+use kiosk_outbox::{NewSubmission, Outbox, OutboxError};
+use kiosk_scanner::Scan;
+use zeroize::Zeroizing;
+
+use crate::form::{FormState, Keyboard, keyboard_for};
+use crate::identity::Identity;
+use crate::ime::Composer;
+use crate::library::Library;
+use crate::pin;
+use crate::receipt::{self, Receipt};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Screen {
+    /// Nobody is using the kiosk.
+    Attract,
+    /// Language, elder mode and the privacy notice.
+    Welcome,
+    Identify,
+    Home,
+    List,
+    Detail,
+    Form,
+    Confirm,
+    /// Queued; waiting briefly for the case number, then printing.
+    Submitting,
+    Done,
+    ThankYou,
+    Pin,
+    Maintenance,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    Zh,
+    En,
+}
+
+impl Lang {
+    /// The name of the bundled translation.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Zh => "zh_CN",
+            Self::En => "en",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub kiosk_id: String,
+    /// Quiet time before the idle warning (doubled in elder mode, `reference/domain.md` §1.8).
+    pub idle_after: Duration,
+    /// The warning's countdown.
+    pub countdown: Duration,
+    /// How long the thank-you screen stays.
+    pub thank_you: Duration,
+    /// How long the slip waits for the case number before printing the submission number.
+    pub receipt_wait: Duration,
+    pub page_size: usize,
+    pub elder_page_size: usize,
+    /// Argon2 PHC string of the technician PIN; `None` keeps the maintenance screen closed.
+    pub pin_hash: Option<String>,
+}
+
+impl Config {
+    pub fn new(kiosk_id: &str) -> Self {
+        Self {
+            kiosk_id: kiosk_id.to_owned(),
+            idle_after: Duration::from_secs(90),
+            countdown: Duration::from_secs(30),
+            thank_you: Duration::from_secs(15),
+            receipt_wait: Duration::from_secs(8),
+            page_size: 6,
+            elder_page_size: 4,
+            pin_hash: None,
+        }
+    }
+}
+
+/// A device's health as the screens need it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Health {
+    #[default]
+    Unknown,
+    Ok,
+    /// Working, but a technician should look soon (paper running low).
+    Warning,
+    /// Not usable now; the screen offers another way.
+    Down,
+}
+
+/// What the devices and the uploads are doing; fed by the device services.
+#[derive(Debug, Clone, Default)]
+pub struct Devices {
+    pub reader: Health,
+    pub reader_detail: String,
+    pub printer: Health,
+    pub printer_detail: String,
+    pub scanner: Health,
+    pub scanner_detail: String,
+    /// The service network is not being reached; submissions wait in the outbox.
+    pub offline: bool,
+    pub pending: u64,
+}
+
+/// Short-lived messages; the screens translate the code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Notice {
+    /// Lift the card and place it again.
+    LiftCard,
+    /// The scanned code is not a login code.
+    NotLoginCode,
+    /// The scan could not be read.
+    ScanGarbled,
+    /// The item could not be opened (damaged catalogue entry).
+    ItemUnavailable,
+    /// The outbox did not take the submission; nothing was sent.
+    SubmitFailed,
+}
+
+impl Notice {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::LiftCard => "lift_card",
+            Self::NotLoginCode => "not_login_code",
+            Self::ScanGarbled => "scan_garbled",
+            Self::ItemUnavailable => "item_unavailable",
+            Self::SubmitFailed => "submit_failed",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ListSource {
+    Topic(String),
+    Department(String),
+    Search,
+}
+
+/// How printing the slip went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Printing {
+    Waiting,
+    Printing,
+    Printed,
+    /// Not printed: the screen shows the QR code and the number instead; the text says why.
+    Failed(String),
+}
+
+#[derive(Debug)]
+pub struct Submission {
+    pub outbox_id: i64,
+    pub receipt: Receipt,
+    pub printing: Printing,
+    started: Instant,
+}
+
+/// What a timer tick found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Idle {
+    Active,
+    /// The warning is up; seconds left.
+    Warning(u64),
+    /// The session was wiped just now.
+    Wiped,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitError {
+    #[error("nothing to submit on this screen")]
+    NotReady,
+    #[error("the outbox did not take the submission: {0}")]
+    Outbox(#[from] OutboxError),
+}
+
+pub struct Session {
+    config: Config,
+    library: Arc<Library>,
+    pending_library: Option<Arc<Library>>,
+    pub screen: Screen,
+    pub lang: Lang,
+    pub elder: bool,
+    identity: Option<Identity>,
+    pub notice: Option<Notice>,
+    pub list_source: ListSource,
+    pub query: String,
+    hits: Vec<usize>,
+    pub page: usize,
+    item: Option<(usize, Item)>,
+    form: Option<FormState>,
+    pub composer: Composer,
+    submission: Option<Submission>,
+    pub devices: Devices,
+    last_activity: Instant,
+    entered: Instant,
+    back_stack: Vec<Screen>,
+    pin_digits: Zeroizing<String>,
+    pub pin_gate: pin::Gate,
+    pub pin_message: Option<pin::Outcome>,
+    pub pin_locked: Option<Duration>,
+    /// Sessions ended since start, for the maintenance screen.
+    pub sessions: u64,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("screen", &self.screen)
+            .field("lang", &self.lang)
+            .field("elder", &self.elder)
+            .field("identity", &self.identity)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Session {
+    pub fn new(config: Config, library: Arc<Library>, now: Instant) -> Self {
+        Self {
+            config,
+            library,
+            pending_library: None,
+            screen: Screen::Attract,
+            lang: Lang::Zh,
+            elder: false,
+            identity: None,
+            notice: None,
+            list_source: ListSource::Search,
+            query: String::new(),
+            hits: Vec::new(),
+            page: 0,
+            item: None,
+            form: None,
+            composer: Composer::default(),
+            submission: None,
+            devices: Devices::default(),
+            last_activity: now,
+            entered: now,
+            back_stack: Vec::new(),
+            pin_digits: Zeroizing::new(String::new()),
+            pin_gate: pin::Gate::default(),
+            pin_message: None,
+            pin_locked: None,
+            sessions: 0,
+        }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn library(&self) -> &Library {
+        &self.library
+    }
+
+    pub fn identity(&self) -> Option<&Identity> {
+        self.identity.as_ref()
+    }
+
+    pub fn form(&self) -> Option<&FormState> {
+        self.form.as_ref()
+    }
+
+    pub fn item(&self) -> Option<&Item> {
+        self.item.as_ref().map(|(_, it)| it)
+    }
+
+    pub fn submission(&self) -> Option<&Submission> {
+        self.submission.as_ref()
+    }
+
+    /// A resident is using the kiosk (personal data may be held).
+    pub fn in_session(&self) -> bool {
+        !matches!(self.screen, Screen::Attract | Screen::Pin | Screen::Maintenance)
+    }
+
+    fn go(&mut self, screen: Screen, now: Instant) {
+        if screen != self.screen {
+            self.back_stack.push(self.screen);
+            self.screen = screen;
+            self.entered = now;
+        }
+        self.notice = None;
+    }
+
+    /// Any touch: the resident is still there.
+    pub fn touch(&mut self, now: Instant) {
+        self.last_activity = now;
+    }
+
+    // ---- starting a session ----
+
+    pub fn start(&mut self, now: Instant) {
+        self.touch(now);
+        if self.screen == Screen::Attract {
+            self.back_stack.clear();
+            self.go(Screen::Welcome, now);
+        }
+    }
+
+    pub fn set_language(&mut self, lang: Lang, now: Instant) {
+        self.touch(now);
+        self.lang = lang;
+    }
+
+    pub fn set_elder(&mut self, elder: bool, now: Instant) {
+        self.touch(now);
+        self.elder = elder;
+        self.page = 0;
+    }
+
+    /// From the welcome screen to identification.
+    pub fn proceed(&mut self, now: Instant) {
+        self.touch(now);
+        if self.screen == Screen::Welcome {
+            self.go(Screen::Identify, now);
+        }
+    }
+
+    fn identified(&mut self, identity: Identity, now: Instant) {
+        self.touch(now);
+        self.identity = Some(identity);
+        if self.screen == Screen::Attract {
+            self.back_stack.clear();
+        }
+        self.back_stack.retain(|s| *s == Screen::Welcome);
+        self.screen = Screen::Identify;
+        self.go(Screen::Home, now);
+    }
+
+    /// A card was read. Before identification it identifies the resident (also straight from
+    /// the attract screen); later cards are ignored so that a second card cannot take over.
+    pub fn card_read(&mut self, card: &IdCard, now: Instant) {
+        if matches!(self.screen, Screen::Attract | Screen::Welcome | Screen::Identify) {
+            self.identified(Identity::from_card(card), now);
+        } else {
+            tracing::info!(screen = ?self.screen, "card read ignored: the session is identified already");
+        }
+    }
+
+    pub fn lift_and_replace(&mut self, now: Instant) {
+        if matches!(self.screen, Screen::Welcome | Screen::Identify) {
+            self.touch(now);
+            self.notice = Some(Notice::LiftCard);
+        }
+    }
+
+    pub fn scan(&mut self, scan: &Scan, now: Instant) {
+        if !matches!(self.screen, Screen::Attract | Screen::Welcome | Screen::Identify) {
+            return;
+        }
+        match Identity::from_scan(scan) {
+            Some(identity) => self.identified(identity, now),
+            None if self.screen == Screen::Identify => {
+                self.touch(now);
+                self.notice = Some(Notice::NotLoginCode);
+            }
+            None => {}
+        }
+    }
+
+    pub fn scan_rejected(&mut self, now: Instant) {
+        if self.screen == Screen::Identify {
+            self.touch(now);
+            self.notice = Some(Notice::ScanGarbled);
+        }
+    }
+
+    // ---- finding an item ----
+
+    fn show_list(&mut self, source: ListSource, hits: Vec<usize>, now: Instant) {
+        self.list_source = source;
+        self.hits = hits;
+        self.page = 0;
+        self.go(Screen::List, now);
+    }
+
+    pub fn open_topic(&mut self, code: &str, now: Instant) {
+        self.touch(now);
+        let hits = self.library.by_topic(code);
+        self.show_list(ListSource::Topic(code.to_owned()), hits, now);
+    }
+
+    pub fn open_department(&mut self, code: &str, now: Instant) {
+        self.touch(now);
+        let hits = self.library.by_department(code);
+        self.show_list(ListSource::Department(code.to_owned()), hits, now);
+    }
+
+    pub fn open_search(&mut self, now: Instant) {
+        self.touch(now);
+        self.query.clear();
+        self.show_list(ListSource::Search, Vec::new(), now);
+    }
+
+    /// A key of the search keyboard: letters for pinyin or initials, digits, or a candidate
+    /// character; the list follows every keystroke.
+    pub fn search_type(&mut self, text: &str, now: Instant) {
+        self.touch(now);
+        if self.query.chars().count() < 20 {
+            self.query.push_str(&text.to_lowercase());
+        }
+        self.research();
+    }
+
+    pub fn search_backspace(&mut self, now: Instant) {
+        self.touch(now);
+        self.query.pop();
+        self.research();
+    }
+
+    fn research(&mut self) {
+        self.hits =
+            if self.query.trim().is_empty() { Vec::new() } else { self.library.search(&self.query, 60) };
+        self.page = 0;
+    }
+
+    pub fn page_size(&self) -> usize {
+        if self.elder { self.config.elder_page_size } else { self.config.page_size }
+    }
+
+    pub fn pages(&self) -> usize {
+        self.hits.len().div_ceil(self.page_size()).max(1)
+    }
+
+    pub fn hits(&self) -> &[usize] {
+        &self.hits
+    }
+
+    /// The items on the page shown.
+    pub fn page_hits(&self) -> &[usize] {
+        let size = self.page_size();
+        let start = (self.page * size).min(self.hits.len());
+        &self.hits[start..(start + size).min(self.hits.len())]
+    }
+
+    pub fn next_page(&mut self, now: Instant) {
+        self.touch(now);
+        if self.page + 1 < self.pages() {
+            self.page += 1;
+        }
+    }
+
+    pub fn previous_page(&mut self, now: Instant) {
+        self.touch(now);
+        self.page = self.page.saturating_sub(1);
+    }
+
+    pub fn open_item(&mut self, index: usize, now: Instant) {
+        self.touch(now);
+        match self.library.item(index) {
+            Ok(item) => {
+                self.item = Some((index, item));
+                self.go(Screen::Detail, now);
+            }
+            Err(e) => {
+                tracing::warn!(index, error = %e, "catalogue item could not be opened");
+                self.notice = Some(Notice::ItemUnavailable);
+            }
+        }
+    }
+
+    /// Whether the open item takes an application here (information items do not).
+    pub fn can_apply(&self) -> bool {
+        self.item()
+            .is_some_and(|it| it.kind != Kind::Info && it.form.as_ref().is_some_and(|f| !f.fields.is_empty()))
+    }
+
+    // ---- the form ----
+
+    pub fn begin_form(&mut self, now: Instant) {
+        self.touch(now);
+        if !self.can_apply() {
+            return;
+        }
+        let form = self.item().and_then(|it| it.form.clone()).expect("checked by can_apply");
+        self.form = Some(FormState::new(&form, self.identity.as_ref()));
+        self.composer.clear();
+        self.go(Screen::Form, now);
+    }
+
+    pub fn keyboard(&self) -> Keyboard {
+        self.form
+            .as_ref()
+            .and_then(FormState::focused_field)
+            .map_or(Keyboard::Digits, |f| keyboard_for(f.kind))
+    }
+
+    pub fn focus_field(&mut self, i: usize, now: Instant) {
+        self.touch(now);
+        self.composer.clear();
+        if let Some(form) = &mut self.form {
+            form.focus(i);
+        }
+    }
+
+    /// A key of the form keyboard. On a Chinese field letters compose pinyin; elsewhere they
+    /// are typed as they are.
+    pub fn form_key(&mut self, key: &str, now: Instant) {
+        self.touch(now);
+        let chinese = self.keyboard() == Keyboard::Chinese;
+        let Some(form) = &mut self.form else { return };
+        for c in key.chars() {
+            if chinese && self.composer.push(c) {
+                continue;
+            }
+            form.type_text(c.encode_utf8(&mut [0; 4]));
+        }
+    }
+
+    pub fn form_backspace(&mut self, now: Instant) {
+        self.touch(now);
+        if self.composer.backspace() {
+            return;
+        }
+        if let Some(form) = &mut self.form {
+            form.backspace();
+        }
+    }
+
+    pub fn pick_candidate(&mut self, i: usize, now: Instant) {
+        self.touch(now);
+        if let (Some(c), Some(form)) = (self.composer.pick(i), &mut self.form) {
+            form.type_text(c.encode_utf8(&mut [0; 4]));
+        }
+    }
+
+    pub fn choose(&mut self, field: usize, choice: &str, now: Instant) {
+        self.touch(now);
+        if let Some(form) = &mut self.form {
+            form.choose(field, choice);
+        }
+    }
+
+    /// "Next" on the form: to the confirmation when every field is right.
+    pub fn review(&mut self, now: Instant) {
+        self.touch(now);
+        self.composer.clear();
+        if let Some(form) = &mut self.form
+            && form.check_all()
+        {
+            self.go(Screen::Confirm, now);
+        }
+    }
+
+    /// The confirmation rows: label (zh, en) and the value as the screen may show it.
+    pub fn confirm_rows(&self) -> Vec<(String, String, String)> {
+        let Some(form) = &self.form else { return Vec::new() };
+        form.fields
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.label_zh.clone(), f.label_en.clone(), crate::form::masked(f, form.value(i))))
+            .collect()
+    }
+
+    // ---- submitting ----
+
+    /// Puts the application into the outbox: one SQLite transaction, no network. From then on
+    /// it is durable and the agent uploads it.
+    pub fn submit(&mut self, outbox: &mut Outbox, now: Instant) -> Result<(), SubmitError> {
+        self.touch(now);
+        if self.screen != Screen::Confirm {
+            return Err(SubmitError::NotReady);
+        }
+        let (Some((_, item)), Some(form)) = (&self.item, &self.form) else {
+            return Err(SubmitError::NotReady);
+        };
+        let department = self.library.department_name(&item.dept_code).unwrap_or(&item.dept_code).to_owned();
+        let mut receipt = Receipt::from_item(item, &department);
+        receipt.kiosk_id = self.config.kiosk_id.clone();
+        receipt.query_password = receipt::query_password();
+        let (name, number) =
+            form.fields.iter().enumerate().fold((String::new(), String::new()), |(name, number), (i, f)| {
+                match f.prefill {
+                    Some(kiosk_catalogue::model::CardField::Name) => (form.value(i).to_owned(), number),
+                    _ if f.kind == FieldKind::IdNumber => (name, form.value(i).to_owned()),
+                    _ => (name, number),
+                }
+            });
+        let name = Zeroizing::new(name);
+        let number = Zeroizing::new(number);
+        receipt.applicant = kiosk_pii::mask_name(&name);
+        receipt.id_number = kiosk_pii::mask_id_number(&number);
+        let identity = self.identity.as_ref();
+        let payload = Zeroizing::new(
+            serde_json::json!({
+                "item_code": item.task_code,
+                "item_name": item.task_name,
+                "kiosk_id": self.config.kiosk_id,
+                "identified_by": identity.map_or("none", Identity::source_key),
+                "app_token": identity.map(|i| i.app_token.as_str()).unwrap_or_default(),
+                "query_password": receipt.query_password.as_str(),
+                "submitted_at": receipt.submitted_at,
+                "form": serde_json::from_str::<serde_json::Value>(&form.to_json()).expect("the form is JSON"),
+            })
+            .to_string(),
+        );
+        let queued = match outbox.enqueue(
+            &NewSubmission { item_code: &item.task_code, stream_key: "", payload: payload.as_bytes() },
+            kiosk_outbox::now_ms(),
+        ) {
+            Ok(q) => q,
+            Err(e) => {
+                tracing::error!(item = %item.task_code, error = %e, "submission not queued");
+                self.notice = Some(Notice::SubmitFailed);
+                return Err(e.into());
+            }
+        };
+        tracing::info!(item = %item.task_code, outbox_id = queued.id, "submission queued");
+        receipt.submission_id = queued.idempotency_key;
+        self.submission =
+            Some(Submission { outbox_id: queued.id, receipt, printing: Printing::Waiting, started: now });
+        self.go(Screen::Submitting, now);
+        Ok(())
+    }
+
+    /// Whether the slip should stop waiting for the case number.
+    pub fn receipt_wait_over(&self, now: Instant) -> bool {
+        self.submission
+            .as_ref()
+            .is_some_and(|s| s.printing == Printing::Waiting && now - s.started >= self.config.receipt_wait)
+    }
+
+    /// The case number arrived (or the wait is over): the slip to print.
+    pub fn receipt_ready(&mut self, case_number: Option<String>) -> Option<Slip> {
+        let s = self.submission.as_mut().filter(|s| s.printing == Printing::Waiting)?;
+        s.receipt.case_number = case_number;
+        s.printing = Printing::Printing;
+        Some(s.receipt.slip())
+    }
+
+    /// How printing went; the done screen follows either way.
+    pub fn printed(&mut self, outcome: Result<(), String>, now: Instant) {
+        if let Some(s) = &mut self.submission {
+            s.printing = match outcome {
+                Ok(()) => Printing::Printed,
+                Err(why) => Printing::Failed(why),
+            };
+            self.touch(now);
+            self.go(Screen::Done, now);
+        }
+    }
+
+    /// The "finish" button, from anywhere in a session.
+    pub fn finish(&mut self, now: Instant) {
+        if self.screen == Screen::Done {
+            self.go(Screen::ThankYou, now);
+            self.wipe_personal_data();
+        } else if self.in_session() && self.screen != Screen::Submitting {
+            self.wipe(now);
+        }
+    }
+
+    pub fn back(&mut self, now: Instant) {
+        self.touch(now);
+        self.composer.clear();
+        if matches!(self.screen, Screen::Submitting | Screen::Done | Screen::ThankYou | Screen::Attract) {
+            return;
+        }
+        if matches!(self.screen, Screen::Pin | Screen::Maintenance) {
+            self.close_maintenance(now);
+            return;
+        }
+        match self.back_stack.pop() {
+            Some(Screen::Attract) | None => self.wipe(now),
+            Some(previous) => {
+                self.screen = previous;
+                self.entered = now;
+                self.notice = None;
+            }
+        }
+    }
+
+    /// Home, keeping the identification.
+    pub fn home(&mut self, now: Instant) {
+        self.touch(now);
+        if self.identity.is_some() && !matches!(self.screen, Screen::Submitting | Screen::Done) {
+            self.back_stack.retain(|s| *s == Screen::Welcome);
+            self.screen = Screen::Identify;
+            self.go(Screen::Home, now);
+        }
+    }
+
+    // ---- time ----
+
+    fn idle_limit(&self) -> Duration {
+        if self.elder { self.config.idle_after * 2 } else { self.config.idle_after }
+    }
+
+    /// Called about once a second.
+    pub fn tick(&mut self, now: Instant) -> Idle {
+        match self.screen {
+            Screen::Attract => return Idle::Active,
+            // Never time out while submitting or printing; show progress instead.
+            Screen::Submitting => return Idle::Active,
+            Screen::ThankYou if now - self.entered >= self.config.thank_you => {
+                self.wipe(now);
+                return Idle::Wiped;
+            }
+            _ => {}
+        }
+        let quiet = now.saturating_duration_since(self.last_activity);
+        let limit = self.idle_limit();
+        if quiet < limit {
+            return Idle::Active;
+        }
+        let over = quiet - limit;
+        if over >= self.config.countdown {
+            tracing::info!(screen = ?self.screen, "session ended after inactivity");
+            self.wipe(now);
+            return Idle::Wiped;
+        }
+        Idle::Warning((self.config.countdown - over).as_secs().max(1))
+    }
+
+    /// "继续办理" on the idle warning.
+    pub fn keep_going(&mut self, now: Instant) {
+        self.touch(now);
+    }
+
+    fn wipe_personal_data(&mut self) {
+        // Identity, form values and the query password zeroise themselves when dropped.
+        self.identity = None;
+        self.form = None;
+        self.composer.clear();
+        self.query.clear();
+        self.pin_digits.clear();
+    }
+
+    /// Ends the session: personal data zeroised, the screen back to the start, and a waiting
+    /// catalogue release switched in.
+    pub fn wipe(&mut self, now: Instant) {
+        self.wipe_personal_data();
+        self.submission = None;
+        self.item = None;
+        self.hits.clear();
+        self.page = 0;
+        self.back_stack.clear();
+        self.notice = None;
+        self.lang = Lang::Zh;
+        self.elder = false;
+        self.screen = Screen::Attract;
+        self.entered = now;
+        self.last_activity = now;
+        self.sessions += 1;
+        if let Some(library) = self.pending_library.take() {
+            tracing::info!(version = library.version(), "catalogue release switched in between sessions");
+            self.library = library;
+        }
+    }
+
+    /// A new catalogue release: switched in now when nobody is using the kiosk, else when the
+    /// session ends. Returns whether it is in use already.
+    pub fn offer_library(&mut self, library: Arc<Library>) -> bool {
+        if self.in_session() || matches!(self.screen, Screen::Pin | Screen::Maintenance) {
+            self.pending_library = Some(library);
+            false
+        } else {
+            tracing::info!(version = library.version(), "catalogue release switched in");
+            self.library = library;
+            true
+        }
+    }
+
+    pub fn pending_version(&self) -> Option<&str> {
+        self.pending_library.as_ref().map(|l| l.version())
+    }
+
+    // ---- technician ----
+
+    /// The long-press in the corner; only when no resident is using the kiosk.
+    pub fn open_pin(&mut self, now: Instant) {
+        if self.screen == Screen::Attract && self.config.pin_hash.is_some() {
+            self.pin_digits.clear();
+            self.pin_message = None;
+            self.pin_locked = match self.pin_gate.admit(now) {
+                pin::Admission::Locked(left) => Some(left),
+                pin::Admission::Open => None,
+            };
+            self.screen = Screen::Pin;
+            self.entered = now;
+            self.last_activity = now;
+        }
+    }
+
+    pub fn pin_digits(&self) -> usize {
+        self.pin_digits.len()
+    }
+
+    pub fn pin_key(&mut self, digit: &str, now: Instant) {
+        self.touch(now);
+        if self.pin_digits.len() < 12 && digit.len() == 1 && digit.bytes().all(|b| b.is_ascii_digit()) {
+            self.pin_digits.push_str(digit);
+        }
+    }
+
+    pub fn pin_clear(&mut self, now: Instant) {
+        self.touch(now);
+        self.pin_digits.clear();
+    }
+
+    /// The PIN to verify off the UI thread, with the stored hash; `None` while locked.
+    pub fn pin_submit(&mut self, now: Instant) -> Option<(String, Zeroizing<String>)> {
+        self.touch(now);
+        if let pin::Admission::Locked(left) = self.pin_gate.admit(now) {
+            self.pin_locked = Some(left);
+            self.pin_digits.clear();
+            return None;
+        }
+        let stored = self.config.pin_hash.clone()?;
+        let digits = Zeroizing::new(std::mem::take(&mut *self.pin_digits));
+        Some((stored, digits))
+    }
+
+    pub fn pin_result(&mut self, accepted: bool, now: Instant) {
+        if self.screen != Screen::Pin {
+            return;
+        }
+        let outcome = self.pin_gate.record(accepted, now);
+        self.pin_message = Some(outcome);
+        match outcome {
+            pin::Outcome::Accepted => {
+                tracing::info!("maintenance screen opened");
+                self.screen = Screen::Maintenance;
+                self.entered = now;
+            }
+            pin::Outcome::LockedOut(d) => self.pin_locked = Some(d),
+            pin::Outcome::Wrong(_) => {}
+        }
+    }
+
+    pub fn close_maintenance(&mut self, now: Instant) {
+        if matches!(self.screen, Screen::Pin | Screen::Maintenance) {
+            self.pin_digits.clear();
+            self.wipe(now);
+            self.sessions -= 1;
+        }
+    }
+}
