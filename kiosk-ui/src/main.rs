@@ -1,1 +1,157 @@
-fn main() {}
+//! `kiosk-ui`: the touchscreen app. See `--help`.
+
+use std::io::BufRead;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use clap::Parser;
+use kiosk_app::{Config as SessionConfig, Library, Session};
+use kiosk_outbox::{Options, Outbox, PayloadKey};
+use kiosk_ui::config::Config;
+use kiosk_ui::demo::DemoRig;
+use kiosk_ui::devices::Devices;
+use kiosk_ui::logbuf::LogBuffer;
+use kiosk_ui::{App, Kiosk};
+use slint::ComponentHandle;
+use tracing_subscriber::prelude::*;
+
+/// 市民之窗 touchscreen app. Runs full screen on the kiosk (under cage), in a window on a
+/// developer's desktop, or renders every screen to PNG without a display.
+#[derive(Debug, Parser)]
+#[command(version)]
+struct Args {
+    /// The kiosk's configuration file.
+    #[arg(long, default_value = "/etc/kiosk/kiosk-ui.toml")]
+    config: PathBuf,
+    /// Demo mode: simulated card reader, printer and scanner, the sample catalogue, the reference
+    /// gateway and the sync agent on loopback, the outbox in a temporary folder.
+    #[arg(long)]
+    demo: bool,
+    /// Render every screen, in Chinese and English and in elder mode, to PNG files in DIR and exit.
+    #[arg(long, value_name = "DIR")]
+    screenshots: Option<PathBuf>,
+    /// Where the CJK font files are (default: the image's, then scripts/setup's download).
+    #[arg(long, value_name = "DIR")]
+    font_dir: Option<PathBuf>,
+    /// Read a technician PIN from standard input and print its Argon2 hash for `pin_hash`.
+    #[arg(long)]
+    hash_pin: bool,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    match run(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("kiosk-ui: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logs() -> LogBuffer {
+    let buffer = LogBuffer::default();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_ansi(false)
+                .without_time()
+                .with_target(false)
+                .with_writer(buffer.clone()),
+        )
+        .init();
+    buffer
+}
+
+fn run(args: Args) -> Result<()> {
+    if args.hash_pin {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        println!("{}", kiosk_app::pin::hash(line.trim())?);
+        return Ok(());
+    }
+    if let Some(dir) = &args.screenshots {
+        let files = kiosk_ui::screenshots::run(dir, args.font_dir.as_deref())?;
+        println!("{} screenshots in {}", files.len(), dir.display());
+        return Ok(());
+    }
+    let log = init_logs();
+    if args.demo { run_demo(log, args.font_dir) } else { run_kiosk(log, &args.config) }
+}
+
+fn open_library(path: &std::path::Path) -> Result<Library> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading the catalogue {}", path.display()))?;
+    let bundle =
+        kiosk_catalogue::Bundle::open(&bytes).with_context(|| format!("opening {}", path.display()))?;
+    Ok(Library::new(bundle))
+}
+
+/// Registers the CJK font; the default platform (winit: X11, or Wayland under cage) comes up on
+/// the way, since fonts belong to it.
+fn register_font(dir: Option<&std::path::Path>) -> Result<()> {
+    kiosk_ui::font::register(&kiosk_ui::font::find(dir)?)?;
+    Ok(())
+}
+
+fn run_kiosk(log: LogBuffer, path: &std::path::Path) -> Result<()> {
+    let config = Config::load(path)?;
+    register_font(config.font_dir.as_deref())?;
+    let runtime = tokio::runtime::Runtime::new()?;
+    let devices = Devices::start(runtime.handle(), &config.devices()?)?;
+    let outbox =
+        Outbox::open(&config.outbox, PayloadKey::load_or_create(&config.payload_key)?, Options::default())
+            .with_context(|| format!("opening the outbox {}", config.outbox.display()))?;
+    let library = open_library(&config.catalogue)?;
+    let mut session_config = SessionConfig::new(&config.kiosk_id);
+    session_config.pin_hash = config.pin_hash.clone();
+    session_config.idle_after = std::time::Duration::from_secs(config.idle_secs);
+    session_config.countdown = std::time::Duration::from_secs(config.countdown_secs);
+    let session = Session::new(session_config, std::sync::Arc::new(library), Instant::now());
+    let app = App::new(session, outbox, devices, Some(config.catalogue.clone())).with_log(log);
+    let kiosk = Kiosk::new(app, None)?;
+    tracing::info!(kiosk = %config.kiosk_id, "kiosk-ui started");
+    kiosk.ui.run()?;
+    Ok(())
+}
+
+fn run_demo(log: LogBuffer, font_dir: Option<PathBuf>) -> Result<()> {
+    register_font(font_dir.as_deref())?;
+    let dir = std::env::temp_dir().join(format!("kiosk-demo-{}", std::process::id()));
+    eprintln!(
+        "demo: starting simulated devices, the reference gateway and the sync agent in {}",
+        dir.display()
+    );
+    let rig = std::rc::Rc::new(DemoRig::start(&dir)?);
+    let devices = Devices::start(rig.runtime(), &rig.device_config())?;
+    let outbox = Outbox::open(
+        &rig.outbox_path(),
+        PayloadKey::load_or_create(&rig.payload_key_path())?,
+        Options::default(),
+    )?;
+    let library = open_library(&rig.catalogue_path())?;
+    let mut session_config = SessionConfig::new(kiosk_ui::demo::KIOSK_ID);
+    session_config.pin_hash = Some(kiosk_app::pin::hash(kiosk_ui::demo::DEMO_PIN)?);
+    let session = Session::new(session_config, std::sync::Arc::new(library), Instant::now());
+    let app = App::new(session, outbox, devices, Some(rig.catalogue_path())).with_log(log);
+    let hook_rig = rig.clone();
+    let kiosk = Kiosk::new(
+        app,
+        Some(Box::new(move |action| {
+            if let Err(e) = hook_rig.act(action) {
+                tracing::warn!(action, error = %e, "demo action failed");
+            }
+        })),
+    )?;
+    eprintln!(
+        "demo: the kiosk is up. Fleet view: http://{}/fleet · technician PIN (long-press the top-right corner for 3 s): {}",
+        rig.gateway.admin,
+        kiosk_ui::demo::DEMO_PIN
+    );
+    kiosk.ui.run()?;
+    Ok(())
+}

@@ -79,6 +79,27 @@ pub enum ReaderPort {
 /// The standard SAM USB module's ID.
 pub const SAM_USB_ID: UsbId = UsbId { vid: 0x0400, pid: 0xC35A };
 
+impl ReaderPort {
+    /// What technicians and configuration files write: `usb` (the standard module), `usb:VID:PID`,
+    /// or a serial port path with an optional fixed baud rate (else probed).
+    pub fn parse(port: &str, baud: Option<u32>) -> Result<Self, String> {
+        Ok(match port.strip_prefix("usb") {
+            Some("") => ReaderPort::Usb(SAM_USB_ID),
+            Some(id) if id.starts_with(':') => ReaderPort::Usb(id[1..].parse::<UsbId>()?),
+            _ => {
+                if let Some(b) = baud {
+                    BaudRate::from_bits_per_second(b).ok_or_else(|| {
+                        format!(
+                            "{b} baud is not one a SAM module supports (115200, 57600, 38400, 19200, 9600)"
+                        )
+                    })?;
+                }
+                ReaderPort::Serial { path: port.to_owned(), baud }
+            }
+        })
+    }
+}
+
 impl std::fmt::Display for ReaderPort {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {

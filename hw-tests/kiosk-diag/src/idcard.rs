@@ -10,10 +10,8 @@ use clap::{Args, Subcommand};
 use kiosk_idcard::card::{CardJson, parse_any_base_message};
 use kiosk_idcard::command::{BaudRate, Response};
 use kiosk_idcard::frame;
-use kiosk_idcard::reader::SAM_USB_ID;
 use kiosk_idcard::sim::{PtySim, SimLine, SimServer, Simulator, sample_cards};
 use kiosk_idcard::{IdCard, ReadOptions, Reader, ReaderPort, SamId, Status};
-use kiosk_transport::UsbId;
 
 use crate::{card_text, exit};
 
@@ -158,18 +156,7 @@ fn print_card(
 }
 
 fn reader_port(port: &str, baud: Option<u32>) -> Result<ReaderPort> {
-    Ok(match port.strip_prefix("usb") {
-        Some("") => ReaderPort::Usb(SAM_USB_ID),
-        Some(id) if id.starts_with(':') => ReaderPort::Usb(id[1..].parse::<UsbId>().map_err(|e| anyhow!(e))?),
-        _ => {
-            if let Some(b) = baud {
-                BaudRate::from_bits_per_second(b).ok_or_else(|| {
-                    anyhow!("{b} baud is not one a SAM module supports (115200, 57600, 38400, 19200, 9600)")
-                })?;
-            }
-            ReaderPort::Serial { path: port.to_owned(), baud }
-        }
-    })
+    ReaderPort::parse(port, baud).map_err(|e| anyhow!(e))
 }
 
 fn read(args: &ReadArgs) -> Result<u8> {

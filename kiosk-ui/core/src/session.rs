@@ -211,6 +211,7 @@ pub struct Session {
     pub pin_locked: Option<Duration>,
     /// Sessions ended since start, for the maintenance screen.
     pub sessions: u64,
+    warning: Option<u64>,
 }
 
 impl std::fmt::Debug for Session {
@@ -252,6 +253,7 @@ impl Session {
             pin_message: None,
             pin_locked: None,
             sessions: 0,
+            warning: None,
         }
     }
 
@@ -269,6 +271,11 @@ impl Session {
 
     pub fn form(&self) -> Option<&FormState> {
         self.form.as_ref()
+    }
+
+    /// The form, for typing that does not come from the on-screen keyboard (a scanned code).
+    pub fn form_mut(&mut self) -> Option<&mut FormState> {
+        self.form.as_mut()
     }
 
     pub fn item(&self) -> Option<&Item> {
@@ -296,6 +303,12 @@ impl Session {
     /// Any touch: the resident is still there.
     pub fn touch(&mut self, now: Instant) {
         self.last_activity = now;
+        self.warning = None;
+    }
+
+    /// Seconds left on the idle warning, while it is up.
+    pub fn idle_warning(&self) -> Option<u64> {
+        self.warning
     }
 
     // ---- starting a session ----
@@ -700,9 +713,11 @@ impl Session {
     /// Called about once a second.
     pub fn tick(&mut self, now: Instant) -> Idle {
         match self.screen {
-            Screen::Attract => return Idle::Active,
             // Never time out while submitting or printing; show progress instead.
-            Screen::Submitting => return Idle::Active,
+            Screen::Attract | Screen::Submitting => {
+                self.warning = None;
+                return Idle::Active;
+            }
             Screen::ThankYou if now - self.entered >= self.config.thank_you => {
                 self.wipe(now);
                 return Idle::Wiped;
@@ -712,6 +727,7 @@ impl Session {
         let quiet = now.saturating_duration_since(self.last_activity);
         let limit = self.idle_limit();
         if quiet < limit {
+            self.warning = None;
             return Idle::Active;
         }
         let over = quiet - limit;
@@ -720,7 +736,9 @@ impl Session {
             self.wipe(now);
             return Idle::Wiped;
         }
-        Idle::Warning((self.config.countdown - over).as_secs().max(1))
+        let left = (self.config.countdown - over).as_secs_f64().ceil() as u64;
+        self.warning = Some(left.max(1));
+        Idle::Warning(left.max(1))
     }
 
     /// "继续办理" on the idle warning.
@@ -752,6 +770,7 @@ impl Session {
         self.screen = Screen::Attract;
         self.entered = now;
         self.last_activity = now;
+        self.warning = None;
         self.sessions += 1;
         if let Some(library) = self.pending_library.take() {
             tracing::info!(version = library.version(), "catalogue release switched in between sessions");

@@ -320,6 +320,21 @@ impl Agent {
         })
     }
 
+    /// Leaves the last catalogue check's result where the UI's maintenance screen reads it
+    /// (the outbox's device states, which heartbeats carry as well).
+    fn record_catalogue_state(&mut self) {
+        let Some(status) = &self.catalogue_status else { return };
+        let status = status.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+        let text = match (status.refused, status.installed) {
+            (Some(why), _) => format!("refused: {why}"),
+            (None, Some(version)) => format!("current: {version}"),
+            (None, None) => "no release installed yet".to_owned(),
+        };
+        if let Err(e) = self.outbox.set_device_state("catalogue_update", &text, now_ms()) {
+            tracing::warn!(error = %e, "catalogue state not recorded");
+        }
+    }
+
     pub async fn send_heartbeat(&self) -> Result<()> {
         self.uploader.heartbeat(&self.heartbeat_document()?).await
     }
@@ -347,6 +362,7 @@ impl Agent {
                 next_pet = tokio::time::Instant::now() + every;
             }
             if tokio::time::Instant::now() >= next_heartbeat {
+                self.record_catalogue_state();
                 let sent = match &mqtt {
                     Some(m) => match self.heartbeat_document() {
                         Ok(hb) => m.publish(&hb).await,

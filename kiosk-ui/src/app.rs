@@ -1,0 +1,277 @@
+//! The running kiosk outside the screens: the session, the outbox, the devices and the installed
+//! catalogue, advanced by [`App::pump`] on the UI's timer. Everything here is synchronous and
+//! quick (an outbox read is a fraction of a millisecond), so the UI thread never stalls on it.
+
+use std::path::PathBuf;
+use std::sync::{Arc, mpsc};
+use std::time::{Duration, Instant};
+
+use kiosk_app::{Health, Idle, Library, Printing, Screen, Session};
+use kiosk_catalogue::BundleWatch;
+use kiosk_escpos::Slip;
+use kiosk_idcard::{LiftReason, ReaderEvent};
+use kiosk_outbox::{Outbox, State, now_ms};
+use kiosk_scanner::ScannerEvent;
+
+use crate::devices::{Devices, Event, PrintProblem};
+use crate::logbuf::LogBuffer;
+
+/// Submissions waiting longer than this mean the service network is not being reached.
+const OFFLINE_AFTER: Duration = Duration::from_secs(60);
+const STATS_EVERY: Duration = Duration::from_secs(2);
+const WATCH_EVERY: Duration = Duration::from_secs(5);
+
+#[derive(Debug)]
+pub struct App {
+    pub session: Session,
+    pub outbox: Outbox,
+    pub devices: Devices,
+    watch: Option<BundleWatch>,
+    pub catalogue_path: Option<PathBuf>,
+    pub log: LogBuffer,
+    /// What the last technician self-test found.
+    pub self_test: String,
+    /// The slip of this session, kept for the on-screen preview; masked data only.
+    pub slip: Option<Slip>,
+    pub print_problem: Option<PrintProblem>,
+    pin_results: (mpsc::Sender<bool>, mpsc::Receiver<bool>),
+    last_stats: Option<Instant>,
+    last_watch: Option<Instant>,
+    pub software_version: &'static str,
+}
+
+impl App {
+    pub fn new(session: Session, outbox: Outbox, devices: Devices, catalogue_path: Option<PathBuf>) -> Self {
+        let mut watch = catalogue_path.as_ref().map(BundleWatch::new);
+        // The bundle the session started with is the one installed now: only later changes count.
+        if let Some(w) = &mut watch {
+            let _ = w.poll();
+        }
+        Self {
+            session,
+            outbox,
+            devices,
+            watch,
+            catalogue_path,
+            log: LogBuffer::default(),
+            self_test: String::new(),
+            slip: None,
+            print_problem: None,
+            pin_results: mpsc::channel(),
+            last_stats: None,
+            last_watch: None,
+            software_version: env!("CARGO_PKG_VERSION"),
+        }
+    }
+
+    pub fn with_log(mut self, log: LogBuffer) -> Self {
+        self.log = log;
+        self
+    }
+
+    /// Everything that happened since the last call: device events, timers, the submission's
+    /// progress, the outbox's health and a new catalogue release.
+    pub fn pump(&mut self, now: Instant) {
+        while let Ok(event) = self.devices.events.try_recv() {
+            self.device_event(event, now);
+        }
+        while let Ok(accepted) = self.pin_results.1.try_recv() {
+            self.session.pin_result(accepted, now);
+        }
+        if self.session.tick(now) == Idle::Wiped {
+            self.forget_session();
+        }
+        self.follow_submission(now);
+        if self.last_stats.is_none_or(|t| now - t >= STATS_EVERY) {
+            self.last_stats = Some(now);
+            self.refresh_stats();
+        }
+        if self.last_watch.is_none_or(|t| now - t >= WATCH_EVERY) {
+            self.last_watch = Some(now);
+            self.check_catalogue();
+        }
+    }
+
+    fn forget_session(&mut self) {
+        self.slip = None;
+        self.print_problem = None;
+    }
+
+    fn record_device(&mut self, device: &str, state: &str) {
+        if let Err(e) = self.outbox.set_device_state(device, state, now_ms()) {
+            tracing::warn!(device, error = %e, "device state not recorded");
+        }
+    }
+
+    fn device_event(&mut self, event: Event, now: Instant) {
+        let devices = &mut self.session.devices;
+        match event {
+            Event::Reader(ReaderEvent::Ready(info)) => {
+                devices.reader = Health::Ok;
+                devices.reader_detail = format!("{} · SAM {}", info.device, info.sam_id);
+                self.record_device("idcard", "ok");
+            }
+            Event::Reader(ReaderEvent::CardRead(card)) => {
+                if self.session.screen == Screen::Maintenance {
+                    self.self_test = format!(
+                        "读卡正常 card read: {} {}",
+                        card.kind.name_zh(),
+                        kiosk_pii::mask_name(if card.name.is_empty() { "?" } else { &card.name })
+                    );
+                } else {
+                    self.session.card_read(&card, now);
+                }
+            }
+            Event::Reader(ReaderEvent::LiftAndReplace(reason)) => {
+                if let LiftReason::CardProblem(status) = reason {
+                    tracing::info!(%status, "asking to re-place the card");
+                }
+                self.session.lift_and_replace(now);
+            }
+            Event::Reader(ReaderEvent::Fault(message)) => {
+                devices.reader = Health::Down;
+                devices.reader_detail = message;
+                self.record_device("idcard", "fault");
+            }
+            Event::Reader(ReaderEvent::Disconnected { device }) => {
+                devices.reader = Health::Down;
+                devices.reader_detail = format!("{device}: not connected");
+                self.record_device("idcard", "disconnected");
+            }
+            Event::Scanner(ScannerEvent::Connected { device }) => {
+                devices.scanner = Health::Ok;
+                devices.scanner_detail = device;
+                self.record_device("scanner", "ok");
+            }
+            Event::Scanner(ScannerEvent::Disconnected { device, reason }) => {
+                devices.scanner = Health::Down;
+                devices.scanner_detail = format!("{device}: {reason}");
+                self.record_device("scanner", "disconnected");
+            }
+            Event::Scanner(ScannerEvent::Scan(scan)) => {
+                if self.session.screen == Screen::Maintenance {
+                    self.self_test =
+                        format!("扫码正常 scan read: {:?}, {} chars", scan.kind, scan.text.chars().count());
+                } else {
+                    self.session.scan(&scan, now);
+                }
+            }
+            Event::Scanner(ScannerEvent::Rejected(why)) => {
+                tracing::info!(%why, "scan refused");
+                if self.session.screen == Screen::Maintenance {
+                    self.self_test = why.to_string();
+                }
+                self.session.scan_rejected(now);
+            }
+            Event::Printed(outcome) => {
+                self.print_problem = outcome.err();
+                self.session.printed(outcome.map_err(|p| p.code().to_owned()), now);
+            }
+            Event::Printer(health, detail) => {
+                let state = match health {
+                    Health::Ok => "ok",
+                    Health::Warning => "paper_near_end",
+                    Health::Down => "fault",
+                    Health::Unknown => "unknown",
+                };
+                let devices = &mut self.session.devices;
+                devices.printer = health;
+                devices.printer_detail = detail;
+                self.record_device("printer", state);
+            }
+            Event::TestSlip(outcome) => {
+                self.self_test = match outcome {
+                    Ok(()) => "测试单已打印 test slip printed".to_owned(),
+                    Err(e) => format!("测试单未打印 test slip failed: {e}"),
+                };
+            }
+        }
+    }
+
+    /// While the slip waits: print once the case number is in, or once the wait is over.
+    fn follow_submission(&mut self, now: Instant) {
+        let Some(sub) = self.session.submission() else { return };
+        if sub.printing != Printing::Waiting {
+            return;
+        }
+        let case = match self.outbox.row(sub.outbox_id) {
+            Ok(Some(row)) if row.state == State::Acked => row.case_number,
+            Ok(_) => None,
+            Err(e) => {
+                tracing::warn!(error = %e, "outbox row not readable; printing without the case number");
+                None
+            }
+        };
+        if case.is_none() && !self.session.receipt_wait_over(now) {
+            return;
+        }
+        let Some(slip) = self.session.receipt_ready(case) else { return };
+        self.slip = Some(slip.clone());
+        if !self.devices.print(slip) {
+            self.print_problem = Some(PrintProblem::Offline);
+            self.session.printed(Err(PrintProblem::Offline.code().to_owned()), now);
+        }
+    }
+
+    fn refresh_stats(&mut self) {
+        match self.outbox.stats(now_ms()) {
+            Ok(stats) => {
+                let devices = &mut self.session.devices;
+                devices.pending = stats.pending + stats.in_flight;
+                devices.offline =
+                    stats.oldest_pending_ms.is_some_and(|ms| ms > OFFLINE_AFTER.as_millis() as i64);
+            }
+            Err(e) => tracing::warn!(error = %e, "outbox statistics not readable"),
+        }
+    }
+
+    /// A release the sync agent installed: switched in between sessions.
+    pub fn check_catalogue(&mut self) {
+        let Some(watch) = &mut self.watch else { return };
+        match watch.poll() {
+            Ok(Some(bundle)) => {
+                let library = Arc::new(Library::new(bundle));
+                tracing::info!(
+                    version = library.version(),
+                    items = library.len(),
+                    "new catalogue release found"
+                );
+                self.session.offer_library(library);
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "installed catalogue not readable; keeping the current one"),
+        }
+    }
+
+    /// The technician's PIN, checked off the UI thread (Argon2 is slow on purpose).
+    pub fn submit_pin(&mut self, now: Instant) {
+        if let Some((stored, digits)) = self.session.pin_submit(now) {
+            let tx = self.pin_results.0.clone();
+            std::thread::spawn(move || {
+                let accepted = kiosk_app::pin::verify(&stored, &digits).unwrap_or_else(|e| {
+                    tracing::error!(error = %e, "technician PIN hash unusable");
+                    false
+                });
+                let _ = tx.send(accepted);
+            });
+        }
+    }
+
+    pub fn self_test(&mut self, what: &str) {
+        self.self_test = match what {
+            "printer" if self.devices.print_test_slip() => "正在打印测试单 printing a test slip…".to_owned(),
+            "printer" => "未配置打印机 no printer configured".to_owned(),
+            "reader" => "请放置身份证 place a card on the reader…".to_owned(),
+            "scanner" => "请扫描任意二维码 scan any code…".to_owned(),
+            _ => String::new(),
+        };
+    }
+
+    /// The finish button: also forgets the slip when the session ends.
+    pub fn finish(&mut self, now: Instant) {
+        self.session.finish(now);
+        if !self.session.in_session() || self.session.screen == Screen::ThankYou {
+            self.forget_session();
+        }
+    }
+}

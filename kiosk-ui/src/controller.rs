@@ -1,0 +1,160 @@
+//! Wires the screens' callbacks to the app core and keeps the screens current. Each callback
+//! is one call into the session followed by one render; a timer pumps device events and the
+//! idle clock.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use kiosk_app::Lang;
+use slint::{ComponentHandle, Timer, TimerMode};
+
+use crate::app::App;
+use crate::ui::{Api, AppWindow};
+use crate::view::View;
+
+/// How often device events, the idle clock and the outbox are looked at.
+pub const PUMP_EVERY: Duration = Duration::from_millis(100);
+
+/// What a demo rig does when the on-screen demo panel is used.
+pub type DemoHook = Box<dyn Fn(&str)>;
+
+/// The window, the app behind it, and the timer that keeps them in step.
+pub struct Kiosk {
+    pub ui: AppWindow,
+    pub app: Rc<RefCell<App>>,
+    view: Rc<RefCell<View>>,
+    timer: Timer,
+}
+
+impl std::fmt::Debug for Kiosk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Kiosk").field("app", &self.app).finish_non_exhaustive()
+    }
+}
+
+#[derive(Clone)]
+struct Handle {
+    ui: slint::Weak<AppWindow>,
+    app: Rc<RefCell<App>>,
+    view: Rc<RefCell<View>>,
+}
+
+impl Handle {
+    fn run(&self, f: impl FnOnce(&mut App, Instant)) {
+        let Some(ui) = self.ui.upgrade() else { return };
+        let mut app = self.app.borrow_mut();
+        f(&mut app, Instant::now());
+        self.view.borrow_mut().render(&app, &ui);
+    }
+
+    fn cb(&self, f: impl Fn(&mut App, Instant) + 'static) -> impl Fn() + 'static {
+        let h = self.clone();
+        move || h.run(&f)
+    }
+
+    fn cb_str(
+        &self,
+        f: impl Fn(&mut App, &str, Instant) + 'static,
+    ) -> impl Fn(slint::SharedString) + 'static {
+        let h = self.clone();
+        move |s| h.run(|a, now| f(a, s.as_str(), now))
+    }
+
+    fn cb_int(&self, f: impl Fn(&mut App, usize, Instant) + 'static) -> impl Fn(i32) + 'static {
+        let h = self.clone();
+        move |i| h.run(|a, now| f(a, usize::try_from(i).unwrap_or_default(), now))
+    }
+}
+
+impl Kiosk {
+    pub fn new(app: App, demo: Option<DemoHook>) -> Result<Self, slint::PlatformError> {
+        let ui = AppWindow::new()?;
+        let app = Rc::new(RefCell::new(app));
+        let view = Rc::new(RefCell::new(View::default()));
+        let h = Handle { ui: ui.as_weak(), app: app.clone(), view: view.clone() };
+        let api = ui.global::<Api>();
+        api.on_start(h.cb(|a, now| a.session.start(now)));
+        api.on_set_language(h.cb_str(|a, lang, now| {
+            a.session.set_language(if lang == "en" { Lang::En } else { Lang::Zh }, now);
+        }));
+        api.on_set_elder(move |on| h.clone().run(|a, now| a.session.set_elder(on, now)));
+        let h = Handle { ui: ui.as_weak(), app: app.clone(), view: view.clone() };
+        api.on_proceed(h.cb(|a, now| a.session.proceed(now)));
+        api.on_open_topic(h.cb_str(|a, code, now| a.session.open_topic(code, now)));
+        api.on_open_department(h.cb_str(|a, code, now| a.session.open_department(code, now)));
+        api.on_open_search(h.cb(|a, now| a.session.open_search(now)));
+        api.on_search_key(h.cb_str(|a, key, now| a.session.search_type(key, now)));
+        api.on_search_backspace(h.cb(|a, now| a.session.search_backspace(now)));
+        api.on_next_page(h.cb(|a, now| a.session.next_page(now)));
+        api.on_previous_page(h.cb(|a, now| a.session.previous_page(now)));
+        api.on_open_item(h.cb_int(|a, i, now| a.session.open_item(i, now)));
+        api.on_begin_form(h.cb(|a, now| a.session.begin_form(now)));
+        api.on_focus_field(h.cb_int(|a, i, now| a.session.focus_field(i, now)));
+        api.on_form_key(h.cb_str(|a, key, now| a.session.form_key(key, now)));
+        api.on_form_backspace(h.cb(|a, now| a.session.form_backspace(now)));
+        api.on_pick_candidate(h.cb_int(|a, i, now| a.session.pick_candidate(i, now)));
+        api.on_next_candidates(h.cb(|a, now| {
+            a.session.touch(now);
+            a.session.composer.next_page();
+        }));
+        {
+            let h = h.clone();
+            api.on_choose(move |field, choice| {
+                h.run(|a, now| a.session.choose(usize::try_from(field).unwrap_or_default(), &choice, now));
+            });
+        }
+        api.on_review(h.cb(|a, now| a.session.review(now)));
+        api.on_submit(h.cb(|a, now| {
+            let App { session, outbox, .. } = a;
+            if let Err(e) = session.submit(outbox, now) {
+                tracing::error!(error = %e, "submit failed");
+            }
+        }));
+        api.on_finish(h.cb(|a, now| a.finish(now)));
+        api.on_back(h.cb(|a, now| a.session.back(now)));
+        api.on_home(h.cb(|a, now| a.session.home(now)));
+        api.on_keep_going(h.cb(|a, now| a.session.keep_going(now)));
+        api.on_touched(h.cb(|a, now| a.session.touch(now)));
+        api.on_open_pin(h.cb(|a, now| a.session.open_pin(now)));
+        api.on_pin_key(h.cb_str(|a, d, now| a.session.pin_key(d, now)));
+        api.on_pin_clear(h.cb(|a, now| a.session.pin_clear(now)));
+        api.on_pin_submit(h.cb(|a, now| a.submit_pin(now)));
+        api.on_close_maintenance(h.cb(|a, now| a.session.close_maintenance(now)));
+        api.on_self_test(h.cb_str(|a, what, _| a.self_test(what)));
+        match demo {
+            Some(hook) => {
+                api.set_demo(true);
+                let h = h.clone();
+                api.on_demo_action(move |action| {
+                    hook(action.as_str());
+                    h.run(|a, now| a.session.touch(now));
+                });
+            }
+            None => api.set_demo(false),
+        }
+
+        let timer = Timer::default();
+        let pump = h.clone();
+        timer.start(TimerMode::Repeated, PUMP_EVERY, move || pump.run(|a, now| a.pump(now)));
+        h.run(|a, now| a.pump(now));
+        Ok(Self { ui, app, view, timer })
+    }
+
+    /// One pump and render now, as the timer would do (for tests and screenshots, which have
+    /// no event loop).
+    pub fn pump(&self) {
+        let mut app = self.app.borrow_mut();
+        app.pump(Instant::now());
+        self.view.borrow_mut().render(&app, &self.ui);
+    }
+
+    /// Renders after the session was changed directly.
+    pub fn render(&self) {
+        self.view.borrow_mut().render(&self.app.borrow(), &self.ui);
+    }
+
+    pub fn stop(&self) {
+        self.timer.stop();
+    }
+}

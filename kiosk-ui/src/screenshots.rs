@@ -1,0 +1,216 @@
+//! `kiosk-ui --screenshots DIR`: every screen, in both languages and in elder mode, rendered by
+//! the software renderer to PNG without a display. The walk drives the real app core (a sample
+//! card, a real outbox file, the sample catalogue); only the devices are left out, their
+//! outcomes (a printed slip, an empty paper roll) are told to the session directly.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use kiosk_app::{Config, Health, Lang, Library, Session};
+use kiosk_catalogue::model::FieldKind;
+use kiosk_outbox::{Options, Outbox, PayloadKey};
+use slint::ComponentHandle;
+
+use crate::app::App;
+use crate::controller::Kiosk;
+use crate::devices::{DeviceConfig, Devices, PrintProblem};
+use crate::headless::Screen;
+
+/// Portrait full HD, the panel the kiosks have.
+pub const WIDTH: u32 = 1080;
+pub const HEIGHT: u32 = 1920;
+
+#[derive(Debug, Clone, Copy)]
+pub struct Variant {
+    pub name: &'static str,
+    pub lang: Lang,
+    pub elder: bool,
+}
+
+pub const VARIANTS: [Variant; 4] = [
+    Variant { name: "zh", lang: Lang::Zh, elder: false },
+    Variant { name: "en", lang: Lang::En, elder: false },
+    Variant { name: "zh-elder", lang: Lang::Zh, elder: true },
+    Variant { name: "en-elder", lang: Lang::En, elder: true },
+];
+
+/// A value each kind of field accepts, for walking the form.
+fn sample_value(field: &kiosk_catalogue::model::Field) -> String {
+    let value = match field.kind {
+        FieldKind::Text => "南海区桂城街道示例路 1 号".to_owned(),
+        FieldKind::Digits => "123456".to_owned(),
+        FieldKind::IdNumber => "11010519491231002X".to_owned(),
+        FieldKind::Phone => "13800138000".to_owned(),
+        FieldKind::Date => "2026-12-01".to_owned(),
+        FieldKind::Choice => field.choices.first().cloned().unwrap_or_default(),
+    };
+    let max = field.max_len.unwrap_or(200) as usize;
+    value.chars().take(max).collect()
+}
+
+/// The item the walk applies for: fully online, with a free-text field the resident types.
+fn walk_item(library: &Library) -> Result<usize> {
+    (0..library.len())
+        .find(|&i| {
+            library.item(i).is_ok_and(|it| {
+                it.kind == kiosk_catalogue::Kind::Online
+                    && it.form.as_ref().is_some_and(|f| {
+                        f.fields.iter().any(|x| x.kind == FieldKind::Text && x.prefill.is_none())
+                    })
+            })
+        })
+        .context("the sample catalogue has no online item with a free-text field")
+}
+
+pub fn sample_library() -> Arc<Library> {
+    let bundle = kiosk_catalogue::to_bundle(&kiosk_catalogue::sample());
+    Arc::new(Library::new(kiosk_catalogue::Bundle::open(&bundle).expect("the sample bundle opens")))
+}
+
+/// Renders every screen of every variant into `dir`; returns the files written.
+pub fn run(dir: &Path, font_dir: Option<&Path>) -> Result<Vec<PathBuf>> {
+    let screen = Screen::install(WIDTH, HEIGHT)?;
+    crate::font::register(&crate::font::find(font_dir)?)?;
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let work = tempdir(dir)?;
+    let outbox = Outbox::open(
+        &work.join("kiosk.db"),
+        PayloadKey::load_or_create(&work.join("payload.key"))?,
+        Options::default(),
+    )?;
+    let mut config = Config::new("NH-GC-0007");
+    config.pin_hash = Some(kiosk_app::pin::hash(crate::demo::DEMO_PIN)?);
+    let library = sample_library();
+    let item = walk_item(&library)?;
+    let session = Session::new(config, library, Instant::now());
+    let devices =
+        Devices::start(&tokio::runtime::Runtime::new()?.handle().clone(), &DeviceConfig::default())?;
+    let kiosk = Kiosk::new(App::new(session, outbox, devices, None), None)?;
+    kiosk.stop();
+    kiosk.ui.show()?;
+    let mut written = Vec::new();
+    let total = VARIANTS.len();
+    for (n, variant) in VARIANTS.iter().enumerate() {
+        eprintln!("[{}/{total}] {} …", n + 1, variant.name);
+        let mut shot = |name: &str, change: &dyn Fn(&mut App, Instant)| -> Result<()> {
+            change(&mut kiosk.app.borrow_mut(), Instant::now());
+            kiosk.render();
+            let path = dir.join(format!("{}-{name}.png", variant.name));
+            screen
+                .png(&screen.render())
+                .save(&path)
+                .with_context(|| format!("writing {}", path.display()))?;
+            written.push(path);
+            Ok(())
+        };
+        let card = kiosk_idcard::sim::sample_cards().remove(0).1;
+        shot("01-attract", &|a, now| a.session.wipe(now))?;
+        shot("02-welcome", &|a, now| {
+            a.session.start(now);
+            a.session.set_language(variant.lang, now);
+            a.session.set_elder(variant.elder, now);
+        })?;
+        shot("03-identify", &|a, now| a.session.proceed(now))?;
+        shot("04-identify-lift-card", &|a, now| a.session.lift_and_replace(now))?;
+        shot("05-identify-no-reader", &|a, _| {
+            a.session.notice = None;
+            a.session.devices.reader = Health::Down;
+        })?;
+        shot("06-home", &|a, now| {
+            a.session.devices.reader = Health::Ok;
+            a.session.card_read(&card, now);
+        })?;
+        shot("07-topic", &|a, now| {
+            let topic = a.session.library().topics()[0].code.clone();
+            a.session.open_topic(&topic, now);
+        })?;
+        shot("08-search", &|a, now| {
+            a.session.open_search(now);
+            a.session.search_type("sbcx", now);
+        })?;
+        shot("09-detail", &|a, now| a.session.open_item(item, now))?;
+        shot("10-form", &|a, now| a.session.begin_form(now))?;
+        shot("11-form-errors", &|a, now| a.session.review(now))?;
+        shot("12-form-pinyin", &|a, now| {
+            let text = a
+                .session
+                .form()
+                .and_then(|f| f.fields.iter().position(|x| x.kind == FieldKind::Text && x.prefill.is_none()));
+            if let Some(i) = text {
+                a.session.focus_field(i, now);
+                a.session.form_key("zhang", now);
+            }
+        })?;
+        shot("13-confirm", &|a, now| {
+            a.session.composer.clear();
+            let fields = a.session.form().map(|f| f.fields.clone()).unwrap_or_default();
+            for (i, f) in fields.iter().enumerate() {
+                if a.session.form().is_some_and(|form| form.is_prefilled(i)) {
+                    continue;
+                }
+                a.session.focus_field(i, now);
+                if f.kind == FieldKind::Choice {
+                    a.session.choose(i, &sample_value(f), now);
+                } else {
+                    while a.session.form().is_some_and(|form| !form.value(i).is_empty()) {
+                        a.session.form_backspace(now);
+                    }
+                    // Typed through the form engine, as the keyboard would (no pinyin here).
+                    a.session.composer.clear();
+                    if let Some(form) = a.session.form_mut() {
+                        form.type_text(&sample_value(f));
+                    }
+                }
+            }
+            a.session.review(now);
+        })?;
+        shot("14-submitting", &|a, now| {
+            let App { session, outbox, .. } = a;
+            session.submit(outbox, now).expect("the outbox takes the submission");
+        })?;
+        shot("15-done", &|a, now| {
+            a.slip = a.session.receipt_ready(Some("NH20261127000123".to_owned()));
+            a.session.printed(Ok(()), now);
+        })?;
+        shot("16-done-no-paper-offline", &|a, now| {
+            a.print_problem = Some(PrintProblem::Paper);
+            a.session.devices.offline = true;
+            a.session.printed(Err(PrintProblem::Paper.code().to_owned()), now);
+        })?;
+        shot("17-thank-you", &|a, now| {
+            a.session.devices.offline = false;
+            a.finish(now);
+        })?;
+        shot("18-idle-warning", &|a, now| {
+            a.session.wipe(now);
+            a.session.start(now);
+            a.session.set_language(variant.lang, now);
+            a.session.set_elder(variant.elder, now);
+            a.session.proceed(now);
+            let quiet =
+                a.session.config().idle_after * if variant.elder { 2 } else { 1 } + Duration::from_secs(8);
+            a.session.tick(now + quiet);
+        })?;
+        shot("19-pin", &|a, now| {
+            a.session.wipe(now);
+            a.session.open_pin(now);
+            a.session.set_language(variant.lang, now);
+            a.session.set_elder(variant.elder, now);
+            a.session.pin_key("2", now);
+            a.session.pin_key("4", now);
+        })?;
+        shot("20-maintenance", &|a, now| a.session.pin_result(true, now))?;
+        kiosk.app.borrow_mut().session.close_maintenance(Instant::now());
+    }
+    let _ = std::fs::remove_dir_all(&work);
+    Ok(written)
+}
+
+fn tempdir(dir: &Path) -> Result<PathBuf> {
+    let work = dir.join(format!(".work-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work)?;
+    Ok(work)
+}
