@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 
 use kiosk_app::{Health, Idle, Library, Printing, Screen, Session};
 use kiosk_catalogue::BundleWatch;
-use kiosk_escpos::Slip;
 use kiosk_idcard::{LiftReason, ReaderEvent};
 use kiosk_outbox::{Outbox, State, now_ms};
 use kiosk_scanner::ScannerEvent;
@@ -31,8 +30,6 @@ pub struct App {
     pub log: LogBuffer,
     /// What the last technician self-test found.
     pub self_test: String,
-    /// The slip of this session, kept for the on-screen preview; masked data only.
-    pub slip: Option<Slip>,
     pub print_problem: Option<PrintProblem>,
     pin_results: (mpsc::Sender<bool>, mpsc::Receiver<bool>),
     last_stats: Option<Instant>,
@@ -55,7 +52,6 @@ impl App {
             catalogue_path,
             log: LogBuffer::default(),
             self_test: String::new(),
-            slip: None,
             print_problem: None,
             pin_results: mpsc::channel(),
             last_stats: None,
@@ -93,7 +89,6 @@ impl App {
     }
 
     fn forget_session(&mut self) {
-        self.slip = None;
         self.print_problem = None;
     }
 
@@ -206,7 +201,6 @@ impl App {
             return;
         }
         let Some(slip) = self.session.receipt_ready(case) else { return };
-        self.slip = Some(slip.clone());
         if !self.devices.print(slip) {
             self.print_problem = Some(PrintProblem::Offline);
             self.session.printed(Err(PrintProblem::Offline.code().to_owned()), now);

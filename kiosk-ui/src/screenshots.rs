@@ -171,7 +171,7 @@ pub fn run(dir: &Path, font_dir: Option<&Path>) -> Result<Vec<PathBuf>> {
             session.submit(outbox, now).expect("the outbox takes the submission");
         })?;
         shot("15-done", &|a, now| {
-            a.slip = a.session.receipt_ready(Some("NH20261127000123".to_owned()));
+            let _slip = a.session.receipt_ready(Some("NH20261127000123".to_owned()));
             a.session.printed(Ok(()), now);
         })?;
         shot("16-done-no-paper-offline", &|a, now| {

@@ -324,11 +324,16 @@ impl View {
                 api.set_print_problem(app.print_problem.map(|p| p.code()).unwrap_or_default().into());
                 api.set_filed(sub.receipt.case_number.is_some());
                 api.set_reference(sub.receipt.reference().into());
-                let key = format!("{}{:?}", sub.receipt.reference(), app.slip.is_some());
+                let ready = sub.printing != Printing::Waiting;
+                let key = format!("{}{ready}", sub.receipt.reference());
                 if self.slip_of.as_deref() != Some(key.as_str()) {
                     self.slip_of = Some(key);
                     api.set_tracking_qr(qr_image(&sub.receipt.tracking_url(), 8));
-                    api.set_slip_preview(app.slip.as_ref().map(slip_image).unwrap_or_default());
+                    api.set_slip_preview(if ready {
+                        slip_image(&sub.receipt.preview())
+                    } else {
+                        Image::default()
+                    });
                 }
             }
             None if self.slip_of.is_some() => {

@@ -273,6 +273,11 @@ pub fn masked(field: &Field, value: &str) -> String {
         (Some(CardField::Name), _) => kiosk_pii::mask_name(value),
         (_, FieldKind::IdNumber) => kiosk_pii::mask_id_number(value),
         (_, FieldKind::Phone) => crate::receipt::mask_phone(value),
+        // Account-like numbers (bank accounts, social security numbers): the last four only.
+        (_, FieldKind::Digits) if value.chars().count() >= 12 => {
+            let n = value.chars().count();
+            value.chars().enumerate().map(|(i, c)| if i + 4 < n { kiosk_pii::MASK } else { c }).collect()
+        }
         (Some(CardField::CurrentAddress), _) => mask_address(value),
         (Some(CardField::BirthDate), _) => value.get(..4).map(|y| format!("{y}-**-**")).unwrap_or_default(),
         _ => value.to_owned(),
@@ -282,14 +287,7 @@ pub fn masked(field: &Field, value: &str) -> String {
 /// Up to the district or town (区/县/镇/街道), the rest hidden.
 fn mask_address(address: &str) -> String {
     let chars: Vec<char> = address.chars().collect();
-    let cut = chars
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| matches!(c, '区' | '县' | '镇' | '街'))
-        .map(|(i, _)| i + 1)
-        .last()
-        .unwrap_or(0)
-        .min(chars.len());
+    let cut = chars.iter().rposition(|c| matches!(c, '区' | '县' | '镇' | '街')).map_or(0, |i| i + 1);
     let shown: String = chars[..cut].iter().collect();
     format!("{shown}{}", "*".repeat(4.min(chars.len() - cut)))
 }

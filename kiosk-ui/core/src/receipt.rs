@@ -75,7 +75,18 @@ impl Receipt {
         format!("{TRACKING_BASE}{}", self.reference())
     }
 
+    /// The slip as printed: the only place the query password appears.
     pub fn slip(&self) -> Slip {
+        self.layout(&self.query_password)
+    }
+
+    /// The slip as the screen previews it: the query password is not kept on screen
+    /// (`reference/domain.md` §6.5).
+    pub fn preview(&self) -> Slip {
+        self.layout("******（见打印凭条 on the printed slip）")
+    }
+
+    fn layout(&self, password: &str) -> Slip {
         let centre = Style { align: Align::Center, ..Style::default() };
         let filed = self.case_number.is_some();
         let mut slip = Slip::new()
@@ -90,7 +101,7 @@ impl Receipt {
             None => slip.kv("申办流水号", &self.submission_id),
         };
         slip = slip
-            .kv("查询密码", &self.query_password)
+            .kv("查询密码", password)
             .kv("事项名称", &self.item_name)
             .kv("实施编码", &self.item_code)
             .kv("受理部门", &self.department);

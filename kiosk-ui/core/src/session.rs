@@ -346,9 +346,15 @@ impl Session {
         if self.screen == Screen::Attract {
             self.back_stack.clear();
         }
+        self.land_home(now);
+    }
+
+    /// Home, with only the welcome screen behind it: "back" never returns to identification.
+    fn land_home(&mut self, now: Instant) {
         self.back_stack.retain(|s| *s == Screen::Welcome);
-        self.screen = Screen::Identify;
-        self.go(Screen::Home, now);
+        self.screen = Screen::Home;
+        self.entered = now;
+        self.notice = None;
     }
 
     /// A card was read. Before identification it identifies the resident (also straight from
@@ -645,6 +651,7 @@ impl Session {
     }
 
     /// The case number arrived (or the wait is over): the slip to print.
+    #[must_use = "the slip must go to the printer"]
     pub fn receipt_ready(&mut self, case_number: Option<String>) -> Option<Slip> {
         let s = self.submission.as_mut().filter(|s| s.printing == Printing::Waiting)?;
         s.receipt.case_number = case_number;
@@ -698,9 +705,7 @@ impl Session {
     pub fn home(&mut self, now: Instant) {
         self.touch(now);
         if self.identity.is_some() && !matches!(self.screen, Screen::Submitting | Screen::Done) {
-            self.back_stack.retain(|s| *s == Screen::Welcome);
-            self.screen = Screen::Identify;
-            self.go(Screen::Home, now);
+            self.land_home(now);
         }
     }
 

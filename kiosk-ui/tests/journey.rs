@@ -1,0 +1,250 @@
+//! A resident's whole journey on the real screens, through Slint's testing backend with the
+//! software renderer: elements are found by what they say and pressed through their
+//! accessibility action, as a screen reader would. Behind the screens everything is real: the
+//! demo rig's card reader, printer and scanner simulators on pseudo-terminals, the kiosk's
+//! drivers, the outbox file, the sync agent and the reference gateway over mutual TLS.
+//!
+//! One test function: the testing backend is set once per process.
+
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use i_slint_backend_testing::{
+    AccessibleRole, ElementHandle, ElementQuery, TestingBackend, TestingBackendOptions,
+};
+use kiosk_app::{Config, Library, Screen, Session};
+use kiosk_outbox::{Options, Outbox, PayloadKey, State};
+use kiosk_ui::demo::DemoRig;
+use kiosk_ui::devices::Devices;
+use kiosk_ui::ui::{Api, ScreenId};
+use kiosk_ui::{App, Kiosk};
+use slint::{ComponentHandle, Model};
+
+fn until(kiosk: &Kiosk, what: &str, done: impl Fn(&Kiosk) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        kiosk.pump();
+        if done(kiosk) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn screen(kiosk: &Kiosk) -> ScreenId {
+    kiosk.ui.global::<Api>().get_screen()
+}
+
+/// The button or input field labelled `label`: what a finger can press, not a text that
+/// happens to say the same.
+fn pressable(kiosk: &Kiosk, label: &str) -> Option<ElementHandle> {
+    let label = label.to_owned();
+    ElementQuery::from_root(&kiosk.ui)
+        .match_descendants()
+        .match_predicate(move |e| {
+            matches!(e.accessible_role(), Some(AccessibleRole::Button | AccessibleRole::TextInput))
+                && e.accessible_label().is_some_and(|l| l == label.as_str())
+        })
+        .find_first()
+}
+
+/// Presses the element labelled `label` (waiting for it to appear).
+fn press(kiosk: &Kiosk, label: &str) {
+    until(kiosk, label, |k| pressable(k, label).is_some());
+    pressable(kiosk, label).unwrap().invoke_accessible_default_action();
+    kiosk.pump();
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+#[test]
+fn a_resident_applies_on_screen_and_is_wiped() {
+    slint::platform::set_platform(Box::new(TestingBackend::new(TestingBackendOptions {
+        mock_time: true,
+        threading: false,
+        renderer_name: Some("software".into()),
+    })))
+    .unwrap();
+    let font_dir = kiosk_ui::font::find(None).expect("scripts/setup fetches the CJK font");
+    kiosk_ui::font::register(&font_dir).unwrap();
+    assert!(
+        kiosk_ui::font::covers(&font_dir, "𠮷䶮喆堃镕市民之窗").unwrap(),
+        "the font covers GB18030 name characters"
+    );
+
+    let dir = std::env::temp_dir().join(format!("kiosk-ui-journey-{}", std::process::id()));
+    let rig = Rc::new(DemoRig::start(&dir).unwrap());
+    let devices = Devices::start(rig.runtime(), &rig.device_config()).unwrap();
+    let outbox = Outbox::open(
+        &rig.outbox_path(),
+        PayloadKey::load_or_create(&rig.payload_key_path()).unwrap(),
+        Options::default(),
+    )
+    .unwrap();
+    let bytes = std::fs::read(rig.catalogue_path()).unwrap();
+    let library = Library::new(kiosk_catalogue::Bundle::open(&bytes).unwrap());
+    let mut config = Config::new(kiosk_ui::demo::KIOSK_ID);
+    config.receipt_wait = Duration::from_secs(20);
+    let session = Session::new(config, std::sync::Arc::new(library), Instant::now());
+    let app = App::new(session, outbox, devices, Some(rig.catalogue_path()));
+    let hook = rig.clone();
+    let kiosk = Kiosk::new(app, Some(Box::new(move |action| hook.act(action).unwrap()))).unwrap();
+    kiosk.ui.show().unwrap();
+    kiosk.ui.window().set_size(slint::PhysicalSize::new(1080, 1920));
+
+    // Attract → welcome → identify, in Chinese.
+    assert_eq!(screen(&kiosk), ScreenId::Attract);
+    press(&kiosk, "轻触开始办理 · Touch to start");
+    assert_eq!(screen(&kiosk), ScreenId::Welcome);
+    press(&kiosk, "同意并继续");
+    assert_eq!(screen(&kiosk), ScreenId::Identify);
+
+    // A card placed badly is asked to be placed again; then it is read by the real driver.
+    press(&kiosk, "证件放置不当");
+    until(&kiosk, "the re-place prompt", |k| k.ui.global::<Api>().get_notice() == "lift_card");
+    press(&kiosk, "放置居民身份证");
+    until(&kiosk, "the card to be read", |k| screen(k) == ScreenId::Home);
+    let card = kiosk_idcard::sim::sample_cards().into_iter().find(|(n, _)| *n == "resident").unwrap().1;
+
+    // Search by initials on the on-screen keyboard.
+    press(&kiosk, "搜索事项");
+    for key in ["s", "b", "c", "x"] {
+        press(&kiosk, key);
+    }
+    assert_eq!(kiosk.ui.global::<Api>().get_query(), "sbcx");
+    press(&kiosk, "个人参保证明打印");
+    assert_eq!(screen(&kiosk), ScreenId::Detail);
+    press(&kiosk, "开始申请");
+    assert_eq!(screen(&kiosk), ScreenId::Form);
+    let fields = kiosk.ui.global::<Api>().get_fields();
+    let name = fields.iter().find(|f| f.label_zh == "姓名").unwrap();
+    assert!(name.prefilled && name.value == kiosk_pii::mask_name(&card.name), "pre-filled and masked");
+    // Nothing chosen yet: the form says what is missing, in plain words.
+    press(&kiosk, "下一步：核对并提交");
+    assert_eq!(screen(&kiosk), ScreenId::Form);
+    assert!(kiosk.ui.global::<Api>().get_fields().iter().any(|f| f.error == "required"));
+    press(&kiosk, "2025");
+    press(&kiosk, "下一步：核对并提交");
+    assert_eq!(screen(&kiosk), ScreenId::Confirm);
+    let shown: String =
+        kiosk.ui.global::<Api>().get_confirm_rows().iter().map(|r| r.value.to_string()).collect();
+    assert!(shown.contains(&kiosk_pii::mask_id_number(&card.id_number)), "{shown}");
+    assert!(!shown.contains(&card.id_number) && !shown.contains(&card.name));
+
+    press(&kiosk, "确认提交");
+    until(&kiosk, "the slip", |k| screen(k) == ScreenId::Done);
+    let api = kiosk.ui.global::<Api>();
+    assert!(api.get_filed(), "the agent uploaded it and the case number came back before printing");
+    assert_eq!(api.get_print_state(), "printed");
+    let case = api.get_reference().to_string();
+    assert!(api.get_tracking_qr().size().width > 0 && api.get_slip_preview().size().height > 0);
+
+    // The outbox row: acknowledged with the same case number, the personal data deleted.
+    let inspect = Outbox::open_for_inspection(&rig.outbox_path(), Options::default()).unwrap();
+    let rows = inspect.list(Some(State::Acked), 10).unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].case_number.as_deref(), Some(case.as_str()));
+    assert_eq!(rows[0].item_code, "ZZ440605SB0000001Z4ZZ0000000101");
+    assert_eq!(rig.gateway.gateway.store().counts().unwrap().accepted, 1);
+
+    // The slip as the printer received it: masked, with the case number and the password.
+    let lines = rig.printer.sim().lines().join("\n");
+    assert!(lines.contains(&case) && lines.contains("申请回执"), "{lines}");
+    assert!(
+        lines.contains(&kiosk_pii::mask_name(&card.name))
+            && lines.contains(&kiosk_pii::mask_id_number(&card.id_number))
+    );
+    assert!(!lines.contains(&card.name) && !lines.contains(&card.id_number), "{lines}");
+    let printed = rig.printer.sim().printed().to_vec();
+    assert!(printed.iter().any(|p| matches!(p, kiosk_escpos::sim::Printed::Qr { .. })), "{printed:?}");
+    assert!(printed.iter().any(|p| matches!(p, kiosk_escpos::sim::Printed::Cut { .. })), "{printed:?}");
+
+    // Finish: the thank-you screen, then back to the start with everything wiped.
+    press(&kiosk, "完成");
+    assert_eq!(screen(&kiosk), ScreenId::ThankYou);
+    assert!(kiosk.app.borrow().session.identity().is_none());
+    press(&kiosk, "返回首页");
+    assert_eq!(screen(&kiosk), ScreenId::Attract);
+    {
+        let app = kiosk.app.borrow();
+        assert_eq!(app.session.screen, Screen::Attract);
+        assert!(
+            app.session.identity().is_none()
+                && app.session.form().is_none()
+                && app.session.submission().is_none()
+        );
+    }
+    let api = kiosk.ui.global::<Api>();
+    assert_eq!(api.get_fields().row_count(), 0, "no form values left in the screens' models");
+    assert_eq!(api.get_confirm_rows().row_count(), 0);
+    assert!(api.get_reference().is_empty());
+    let raw = std::fs::read(rig.outbox_path()).unwrap();
+    assert!(!contains(&raw, &card.name) && !contains(&raw, &card.id_number));
+
+    // A second resident: the printer runs out of paper, the slip's number and QR stay on screen.
+    press(&kiosk, "轻触开始办理 · Touch to start");
+    press(&kiosk, "同意并继续");
+    press(&kiosk, "扫描登录码");
+    until(&kiosk, "the login code", |k| screen(k) == ScreenId::Home);
+    press(&kiosk, "搜索事项");
+    for key in ["s", "b", "c", "x"] {
+        press(&kiosk, key);
+    }
+    press(&kiosk, "个人参保证明打印");
+    press(&kiosk, "开始申请");
+    assert!(
+        kiosk.ui.global::<Api>().get_fields().iter().all(|f| !f.prefilled),
+        "no pre-fill from a login code"
+    );
+    press(&kiosk, "姓名");
+    for key in ["z", "h", "a", "n", "g"] {
+        press(&kiosk, key);
+    }
+    assert_eq!(kiosk.ui.global::<Api>().get_composing(), "zhang");
+    press(&kiosk, "张");
+    press(&kiosk, "s");
+    press(&kiosk, "a");
+    press(&kiosk, "n");
+    // 三 is among the candidates for "san".
+    press(&kiosk, "三");
+    press(&kiosk, "证件号码");
+    for key in "11010519491231002X".chars() {
+        press(&kiosk, &key.to_string());
+    }
+    press(&kiosk, "年度");
+    press(&kiosk, "2026");
+    press(&kiosk, "下一步：核对并提交");
+    assert_eq!(
+        screen(&kiosk),
+        ScreenId::Confirm,
+        "{:?}",
+        kiosk.ui.global::<Api>().get_fields().iter().map(|f| (f.value, f.error)).collect::<Vec<_>>()
+    );
+    let shown: String =
+        kiosk.ui.global::<Api>().get_confirm_rows().iter().map(|r| r.value.to_string()).collect();
+    assert!(shown.contains("张*") && shown.contains("1101**********002X"), "{shown}");
+    press(&kiosk, "打印机缺纸");
+    press(&kiosk, "确认提交");
+    until(&kiosk, "the done screen", |k| screen(k) == ScreenId::Done);
+    let api = kiosk.ui.global::<Api>();
+    assert_eq!(api.get_print_state(), "failed");
+    assert_eq!(api.get_print_problem(), "paper");
+    assert!(!api.get_reference().is_empty() && api.get_tracking_qr().size().width > 0);
+    let devices = kiosk.app.borrow().outbox.device_states().unwrap();
+    assert!(devices.iter().any(|(d, _)| d == "idcard"), "device health reaches the heartbeat: {devices:?}");
+    press(&kiosk, "完成");
+
+    // Rare name characters are drawn: with the font they change the pixels, without it they
+    // would render as nothing at all.
+    let api = kiosk.ui.global::<Api>();
+    api.set_screen(ScreenId::Confirm);
+    api.set_item_name("".into());
+    let blank = kiosk.ui.window().take_snapshot().unwrap();
+    api.set_item_name("𠮷䶮".into());
+    let rare = kiosk.ui.window().take_snapshot().unwrap();
+    assert_ne!(blank.as_bytes(), rare.as_bytes(), "𠮷 and 䶮 were not drawn");
+    drop(kiosk);
+}
