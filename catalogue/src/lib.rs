@@ -86,39 +86,70 @@ pub fn to_bundle(cat: &Catalogue) -> Vec<u8> {
     out
 }
 
+/// The bytes of a bundle: owned, or a read-only mapping of the installed file, so that the items'
+/// details (most of a bundle) cost memory only when a resident opens one.
+pub type BundleBytes = std::sync::Arc<dyn AsRef<[u8]> + Send + Sync>;
+
 /// A bundle as a kiosk holds it: summaries parsed, details parsed on demand.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Bundle {
     pub meta: Meta,
     pub summaries: Vec<Summary>,
-    body: Vec<u8>,
+    bytes: BundleBytes,
+    body_start: usize,
     offsets: Vec<u32>,
+}
+
+impl std::fmt::Debug for Bundle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Bundle")
+            .field("meta", &self.meta)
+            .field("items", &self.offsets.len())
+            .field("bytes", &(*self.bytes).as_ref().len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Bundle {
     /// Reads the head only. The contents were validated when the bundle was applied
     /// ([`verify_bundle`]); this is the start-up path.
     pub fn open(bytes: &[u8]) -> Result<Self, LoadError> {
+        Self::open_shared(std::sync::Arc::new(bytes.to_vec()))
+    }
+
+    /// As [`Bundle::open`], keeping `bytes` (a mapped file, say) instead of copying the body.
+    pub fn open_shared(bytes: BundleBytes) -> Result<Self, LoadError> {
         let damaged = || LoadError::Bundle(postcard::Error::DeserializeUnexpectedEnd);
+        let all = (*bytes).as_ref();
         let len = usize::try_from(u32::from_le_bytes(
-            bytes.get(..4).ok_or_else(damaged)?.try_into().expect("4 bytes"),
+            all.get(..4).ok_or_else(damaged)?.try_into().expect("4 bytes"),
         ))
         .expect("u32 fits usize");
-        let head: Head = postcard::from_bytes(bytes.get(4..4 + len).ok_or_else(damaged)?)?;
-        let body = bytes[4 + len..].to_vec();
-        if head.offsets.len() != head.summaries.len() || head.offsets.iter().any(|&o| o as usize > body.len())
-        {
+        let head: Head = postcard::from_bytes(all.get(4..4 + len).ok_or_else(damaged)?)?;
+        let body_len = all.len() - 4 - len;
+        if head.offsets.len() != head.summaries.len() || head.offsets.iter().any(|&o| o as usize > body_len) {
             return Err(damaged());
         }
-        Ok(Self { meta: head.meta, summaries: head.summaries, body, offsets: head.offsets })
+        Ok(Self {
+            meta: head.meta,
+            summaries: head.summaries,
+            bytes,
+            body_start: 4 + len,
+            offsets: head.offsets,
+        })
+    }
+
+    fn body(&self) -> &[u8] {
+        &(*self.bytes).as_ref()[self.body_start..]
     }
 
     /// Item `i` in full, as a resident opens it.
     pub fn item(&self, i: usize) -> Result<Item, LoadError> {
+        let body = self.body();
         let start = self.offsets[i] as usize;
-        let end = self.offsets.get(i + 1).map_or(self.body.len(), |&e| e as usize);
+        let end = self.offsets.get(i + 1).map_or(body.len(), |&e| e as usize);
         Ok(postcard::from_bytes(
-            self.body.get(start..end).ok_or(LoadError::Bundle(postcard::Error::DeserializeUnexpectedEnd))?,
+            body.get(start..end).ok_or(LoadError::Bundle(postcard::Error::DeserializeUnexpectedEnd))?,
         )?)
     }
 

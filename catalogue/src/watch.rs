@@ -51,6 +51,15 @@ impl BundleWatch {
     /// The bundle, if it changed since the last call (the first call reports any bundle present).
     /// A missing file is no change: a kiosk without a catalogue keeps showing what it has.
     pub fn poll(&mut self) -> Result<Option<Bundle>, WatchError> {
+        self.poll_with(|path| std::fs::read(path).map(|b| std::sync::Arc::new(b) as crate::BundleBytes))
+    }
+
+    /// As [`BundleWatch::poll`], with the caller reading the file (a kiosk maps it read-only, so
+    /// the items' details cost memory only when opened).
+    pub fn poll_with(
+        &mut self,
+        read: impl FnOnce(&Path) -> std::io::Result<crate::BundleBytes>,
+    ) -> Result<Option<Bundle>, WatchError> {
         let io = |source| WatchError::Io { path: self.path.clone(), source };
         let meta = match std::fs::metadata(&self.path) {
             Ok(m) => m,
@@ -63,8 +72,8 @@ impl BundleWatch {
         }
         // Remembered before parsing: a damaged file is reported once, not on every poll.
         self.seen = Some(id);
-        let bytes = std::fs::read(&self.path).map_err(io)?;
-        Bundle::open(&bytes)
+        let bytes = read(&self.path).map_err(io)?;
+        Bundle::open_shared(bytes)
             .map(Some)
             .map_err(|source| WatchError::Bundle { path: self.path.clone(), source })
     }

@@ -42,7 +42,7 @@ impl App {
         let mut watch = catalogue_path.as_ref().map(BundleWatch::new);
         // The bundle the session started with is the one installed now: only later changes count.
         if let Some(w) = &mut watch {
-            let _ = w.poll();
+            let _ = w.poll_with(crate::mapped::bundle);
         }
         Self {
             session,
@@ -222,7 +222,7 @@ impl App {
     /// A release the sync agent installed: switched in between sessions.
     pub fn check_catalogue(&mut self) {
         let Some(watch) = &mut self.watch else { return };
-        match watch.poll() {
+        match watch.poll_with(crate::mapped::bundle) {
             Ok(Some(bundle)) => {
                 let library = Arc::new(Library::new(bundle));
                 tracing::info!(

@@ -46,14 +46,8 @@ pub fn find(configured: Option<&Path>) -> Result<PathBuf, FontError> {
     dirs.iter().find(|d| d.join(FILES[0]).is_file()).cloned().ok_or(FontError::Missing(dirs))
 }
 
-/// A read-only mapping of a font file.
-#[allow(unsafe_code)]
 fn map(path: &Path) -> Result<memmap2::Mmap, FontError> {
-    let file = std::fs::File::open(path).map_err(|e| FontError::Io(path.to_owned(), e))?;
-    // SAFETY: the font files belong to the kiosk's read-only image (or the developer's cache)
-    // and are never written while the kiosk runs; a mapping of a file that is truncated under
-    // it would fault, which is why fonts are not mapped from anywhere writable at run time.
-    unsafe { memmap2::Mmap::map(&file) }.map_err(|e| FontError::Io(path.to_owned(), e))
+    crate::mapped::map(path).map_err(|e| FontError::Io(path.to_owned(), e))
 }
 
 /// The font files' bytes, mapped.

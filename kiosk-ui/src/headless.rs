@@ -27,6 +27,7 @@ impl Platform for Headless {
 #[derive(Clone)]
 pub struct Screen {
     window: Rc<MinimalSoftwareWindow>,
+    buffer: Rc<std::cell::RefCell<Vec<Rgb8Pixel>>>,
     pub width: u32,
     pub height: u32,
 }
@@ -44,18 +45,22 @@ impl Screen {
         window.set_size(PhysicalSize::new(width, height));
         slint::platform::set_platform(Box::new(Headless { window: window.clone(), start: Instant::now() }))
             .map_err(|e| PlatformError::Other(e.to_string()))?;
-        Ok(Self { window, width, height })
+        let buffer = Rc::new(std::cell::RefCell::new(vec![Rgb8Pixel::default(); (width * height) as usize]));
+        Ok(Self { window, buffer, width, height })
     }
 
-    /// Draws the whole frame, whatever changed.
-    pub fn render(&self) -> Vec<Rgb8Pixel> {
+    /// Draws the whole frame, whatever changed, into the one frame buffer (a display has one
+    /// too; a new 6 MB buffer a frame would only fragment the heap).
+    pub fn render(&self) -> std::cell::Ref<'_, Vec<Rgb8Pixel>> {
         slint::platform::update_timers_and_animations();
         self.window.request_redraw();
-        let mut buffer = vec![Rgb8Pixel::default(); (self.width * self.height) as usize];
-        self.window.draw_if_needed(|renderer| {
-            renderer.render(&mut buffer, self.width as usize);
-        });
-        buffer
+        {
+            let mut buffer = self.buffer.borrow_mut();
+            self.window.draw_if_needed(|renderer| {
+                renderer.render(&mut buffer, self.width as usize);
+            });
+        }
+        self.buffer.borrow()
     }
 
     pub fn png(&self, pixels: &[Rgb8Pixel]) -> image::RgbImage {

@@ -9,6 +9,8 @@ pub mod devices;
 pub mod font;
 pub mod headless;
 pub mod logbuf;
+pub mod mapped;
+pub mod probe;
 pub mod screenshots;
 pub mod view;
 

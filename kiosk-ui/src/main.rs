@@ -38,6 +38,9 @@ struct Args {
     /// Read a technician PIN from standard input and print its Argon2 hash for `pin_hash`.
     #[arg(long)]
     hash_pin: bool,
+    /// For the UI benchmark: start headless with this catalogue bundle and report figures.
+    #[arg(long, hide = true, value_name = "BUNDLE")]
+    probe: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -75,6 +78,9 @@ fn run(args: Args) -> Result<()> {
         println!("{}", kiosk_app::pin::hash(line.trim())?);
         return Ok(());
     }
+    if let Some(bundle) = &args.probe {
+        return kiosk_ui::probe::run(bundle, args.font_dir.as_deref());
+    }
     if let Some(dir) = &args.screenshots {
         let files = kiosk_ui::screenshots::run(dir, args.font_dir.as_deref())?;
         println!("{} screenshots in {}", files.len(), dir.display());
@@ -85,9 +91,10 @@ fn run(args: Args) -> Result<()> {
 }
 
 fn open_library(path: &std::path::Path) -> Result<Library> {
-    let bytes = std::fs::read(path).with_context(|| format!("reading the catalogue {}", path.display()))?;
+    let bytes = kiosk_ui::mapped::bundle(path)
+        .with_context(|| format!("reading the catalogue {}", path.display()))?;
     let bundle =
-        kiosk_catalogue::Bundle::open(&bytes).with_context(|| format!("opening {}", path.display()))?;
+        kiosk_catalogue::Bundle::open_shared(bytes).with_context(|| format!("opening {}", path.display()))?;
     Ok(Library::new(bundle))
 }
 

@@ -1,0 +1,106 @@
+//! `kiosk-ui --probe BUNDLE` (hidden): what the UI benchmark measures from outside the process.
+//! It starts as the kiosk does, headless, with the given catalogue: prints `first-frame` as soon
+//! as the first frame is drawn, then walks to the screens that list the most, times full-frame
+//! renders, and prints one JSON line with the figures and the memory the process holds.
+
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use kiosk_app::{Config, Library, Session};
+use kiosk_outbox::{Options, Outbox, PayloadKey};
+use slint::ComponentHandle;
+
+use crate::app::App;
+use crate::controller::Kiosk;
+use crate::devices::{DeviceConfig, Devices};
+use crate::headless::Screen;
+use crate::screenshots::{HEIGHT, WIDTH};
+
+/// `Pss:` and `Rss:` of this process in kB (`/proc/self/smaps_rollup`).
+pub fn memory_kb() -> (u64, u64) {
+    let text = std::fs::read_to_string("/proc/self/smaps_rollup").unwrap_or_default();
+    let field = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    (field("Pss:"), field("Rss:"))
+}
+
+pub fn run(bundle: &std::path::Path, font_dir: Option<&std::path::Path>) -> Result<()> {
+    let mut marks = serde_json::Map::new();
+    let mut mark = |what: &str| {
+        marks.insert(what.to_owned(), memory_kb().0.into());
+    };
+    mark("start");
+    let screen = Screen::install(WIDTH, HEIGHT)?;
+    crate::font::register(&crate::font::find(font_dir)?)?;
+    mark("font");
+    // `sample`: the invented sample catalogue, for a baseline.
+    let bytes: kiosk_catalogue::BundleBytes = if bundle.as_os_str() == "sample" {
+        std::sync::Arc::new(kiosk_catalogue::to_bundle(&kiosk_catalogue::sample()))
+    } else {
+        crate::mapped::bundle(bundle).with_context(|| format!("reading {}", bundle.display()))?
+    };
+    let library = Library::new(kiosk_catalogue::Bundle::open_shared(bytes)?);
+    let work = std::env::temp_dir().join(format!("kiosk-ui-probe-{}", std::process::id()));
+    std::fs::create_dir_all(&work)?;
+    let outbox = Outbox::open(
+        &work.join("kiosk.db"),
+        PayloadKey::load_or_create(&work.join("payload.key"))?,
+        Options::default(),
+    )?;
+    let runtime = tokio::runtime::Builder::new_current_thread().build()?;
+    let devices = Devices::start(runtime.handle(), &DeviceConfig::default())?;
+    let items = library.len();
+    mark("catalogue");
+    let session = Session::new(Config::new("NH-BENCH-0001"), std::sync::Arc::new(library), Instant::now());
+    let kiosk = Kiosk::new(App::new(session, outbox, devices, None), None)?;
+    kiosk.stop();
+    kiosk.ui.show()?;
+    screen.render();
+    mark("first_frame");
+    println!("first-frame");
+    std::io::stdout().flush()?;
+
+    let mut frames: Vec<(String, Vec<Duration>)> = Vec::new();
+    let card = kiosk_idcard::sim::sample_cards().remove(0).1;
+    let steps: [(&str, &dyn Fn(&mut App, Instant)); 4] = [
+        ("attract", &|_, _| {}),
+        ("home", &|a, now| a.session.card_read(&card, now)),
+        ("search", &|a, now| {
+            a.session.open_search(now);
+            a.session.search_type("sbcx", now);
+        }),
+        ("detail", &|a, now| {
+            let first = a.session.hits().first().copied().unwrap_or(0);
+            a.session.open_item(first, now);
+        }),
+    ];
+    for (name, step) in steps {
+        step(&mut kiosk.app.borrow_mut(), Instant::now());
+        kiosk.render();
+        let mut times = Vec::new();
+        for _ in 0..15 {
+            let t = Instant::now();
+            std::hint::black_box(&*screen.render());
+            times.push(t.elapsed());
+        }
+        frames.push((name.to_owned(), times));
+    }
+    mark("screens");
+    let (pss, rss) = memory_kb();
+    let frames: serde_json::Map<String, serde_json::Value> = frames
+        .into_iter()
+        .map(|(name, times)| (name, times.iter().map(|d| d.as_secs_f64() * 1000.0).collect()))
+        .collect();
+    println!(
+        "{}",
+        serde_json::json!({ "items": items, "pss_kb": pss, "rss_kb": rss, "pss_kb_after": marks, "frames_ms": frames })
+    );
+    let _ = std::fs::remove_dir_all(&work);
+    Ok(())
+}
