@@ -246,5 +246,21 @@ fn a_resident_applies_on_screen_and_is_wiped() {
     api.set_item_name("𠮷䶮".into());
     let rare = kiosk.ui.window().take_snapshot().unwrap();
     assert_ne!(blank.as_bytes(), rare.as_bytes(), "𠮷 and 䶮 were not drawn");
+
+    // An admin publishes a signed catalogue release; the agent verifies and installs it, and the
+    // kiosk switches to it at once while nobody uses it...
+    let version = |k: &Kiosk| k.app.borrow().session.library().version().to_owned();
+    kiosk.app.borrow_mut().session.wipe(Instant::now());
+    let v2 = rig.publish_update().unwrap();
+    until(&kiosk, "the new release on the idle kiosk", |k| version(k) == v2);
+    assert_eq!(kiosk.ui.global::<Api>().get_catalogue_version(), v2.as_str());
+    // ...but not under a resident's finger: the next one waits for the session to end.
+    press(&kiosk, "轻触开始办理 · Touch to start");
+    let v3 = rig.publish_update().unwrap();
+    until(&kiosk, "the release to arrive", |k| k.app.borrow().session.pending_version() == Some(v3.as_str()));
+    assert_eq!(version(&kiosk), v2, "no switch mid-session");
+    press(&kiosk, "取消");
+    assert_eq!(screen(&kiosk), ScreenId::Attract);
+    assert_eq!(version(&kiosk), v3, "switched when the session ended");
     drop(kiosk);
 }
