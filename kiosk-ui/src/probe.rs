@@ -17,6 +17,9 @@ use crate::devices::{DeviceConfig, Devices};
 use crate::headless::Screen;
 use crate::screenshots::{HEIGHT, WIDTH};
 
+/// One move of the walk through the screens.
+type Step<'a> = dyn Fn(&mut App, Instant) + 'a;
+
 /// `Pss:` and `Rss:` of this process in kB (`/proc/self/smaps_rollup`).
 pub fn memory_kb() -> (u64, u64) {
     let text = std::fs::read_to_string("/proc/self/smaps_rollup").unwrap_or_default();
@@ -68,7 +71,7 @@ pub fn run(bundle: &std::path::Path, font_dir: Option<&std::path::Path>) -> Resu
 
     let mut frames: Vec<(String, Vec<Duration>)> = Vec::new();
     let card = kiosk_idcard::sim::sample_cards().remove(0).1;
-    let steps: [(&str, &dyn Fn(&mut App, Instant)); 4] = [
+    let steps: [(&str, &Step<'_>); 4] = [
         ("attract", &|_, _| {}),
         ("home", &|a, now| a.session.card_read(&card, now)),
         ("search", &|a, now| {
