@@ -8,13 +8,32 @@ use std::sync::{Arc, Mutex};
 
 const KEEP: usize = 200;
 
-#[derive(Debug, Clone, Default)]
-pub struct LogBuffer(Arc<Mutex<VecDeque<String>>>);
+#[derive(Debug, Clone)]
+pub struct LogBuffer {
+    lines: Arc<Mutex<VecDeque<String>>>,
+    keep: usize,
+}
+
+impl Default for LogBuffer {
+    fn default() -> Self {
+        Self::keeping(KEEP)
+    }
+}
 
 impl LogBuffer {
+    /// A buffer of the newest `keep` lines.
+    pub fn keeping(keep: usize) -> Self {
+        Self { lines: Arc::default(), keep }
+    }
+
+    /// Every line kept, oldest first.
+    pub fn all(&self) -> Vec<String> {
+        self.tail(usize::MAX)
+    }
+
     /// The newest `n` lines, oldest first.
     pub fn tail(&self, n: usize) -> Vec<String> {
-        let lines = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let lines = self.lines.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         lines.iter().skip(lines.len().saturating_sub(n)).cloned().collect()
     }
 }
@@ -40,9 +59,9 @@ impl Write for LineWriter {
 impl Drop for LineWriter {
     fn drop(&mut self) {
         let text = String::from_utf8_lossy(&self.bytes);
-        let mut lines = self.buffer.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut lines = self.buffer.lines.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         for line in text.lines().filter(|l| !l.trim().is_empty()) {
-            if lines.len() == KEEP {
+            if lines.len() >= self.buffer.keep {
                 lines.pop_front();
             }
             lines.push_back(line.to_owned());

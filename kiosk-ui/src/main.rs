@@ -82,7 +82,19 @@ fn run(args: Args) -> Result<()> {
         return kiosk_ui::probe::run(bundle, args.font_dir.as_deref());
     }
     if let Some(dir) = &args.screenshots {
-        let files = kiosk_ui::screenshots::run(dir, args.font_dir.as_deref())?;
+        // The log goes only to the maintenance screen's view here, which the screenshots show.
+        let log = LogBuffer::default();
+        tracing_subscriber::registry()
+            .with(tracing_subscriber::EnvFilter::new("info"))
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .with_ansi(false)
+                    .without_time()
+                    .with_target(false)
+                    .with_writer(log.clone()),
+            )
+            .init();
+        let files = kiosk_ui::screenshots::run(dir, args.font_dir.as_deref(), log)?;
         println!("{} screenshots in {}", files.len(), dir.display());
         return Ok(());
     }

@@ -70,7 +70,7 @@ pub fn sample_library() -> Arc<Library> {
 }
 
 /// Renders every screen of every variant into `dir`; returns the files written.
-pub fn run(dir: &Path, font_dir: Option<&Path>) -> Result<Vec<PathBuf>> {
+pub fn run(dir: &Path, font_dir: Option<&Path>, log: crate::logbuf::LogBuffer) -> Result<Vec<PathBuf>> {
     let screen = Screen::install(WIDTH, HEIGHT)?;
     crate::font::register(&crate::font::find(font_dir)?)?;
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -87,7 +87,7 @@ pub fn run(dir: &Path, font_dir: Option<&Path>) -> Result<Vec<PathBuf>> {
     let session = Session::new(config, library, Instant::now());
     let devices =
         Devices::start(&tokio::runtime::Runtime::new()?.handle().clone(), &DeviceConfig::default())?;
-    let kiosk = Kiosk::new(App::new(session, outbox, devices, None), None)?;
+    let kiosk = Kiosk::new(App::new(session, outbox, devices, None).with_log(log), None)?;
     kiosk.stop();
     kiosk.ui.show()?;
     let mut written = Vec::new();

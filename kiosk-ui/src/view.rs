@@ -370,7 +370,11 @@ fn maintenance_rows(app: &App) -> Vec<DeviceRow> {
     let row = |key: &str, health: &str, detail: String| DeviceRow {
         key: key.into(),
         health: health.into(),
-        detail: detail.into(),
+        detail: if detail.is_empty() {
+            "尚未应答 no answer yet (not configured or not connected)".into()
+        } else {
+            detail.into()
+        },
     };
     let stats = app.outbox.stats(kiosk_outbox::now_ms()).unwrap_or_default();
     let states: std::collections::HashMap<String, String> =
@@ -396,7 +400,15 @@ fn maintenance_rows(app: &App) -> Vec<DeviceRow> {
         row(
             "uploads",
             if d.offline { "down" } else { "ok" },
-            if d.offline { "离线 offline".into() } else { "在线 online".into() },
+            format!(
+                "{} · {}",
+                if d.offline { "离线 offline" } else { "在线 online" },
+                app.outbox
+                    .list(Some(kiosk_outbox::State::Acked), 1)
+                    .ok()
+                    .and_then(|rows| rows.first().and_then(|r| r.acked_at))
+                    .map_or_else(|| "尚无上传 nothing uploaded yet".to_owned(), kiosk_app::receipt::cst_ms)
+            ),
         ),
         row(
             "catalogue",

@@ -16,9 +16,11 @@ use kiosk_app::{Config, Library, Screen, Session};
 use kiosk_outbox::{Options, Outbox, PayloadKey, State};
 use kiosk_ui::demo::DemoRig;
 use kiosk_ui::devices::Devices;
+use kiosk_ui::logbuf::LogBuffer;
 use kiosk_ui::ui::{Api, ScreenId};
 use kiosk_ui::{App, Kiosk};
 use slint::{ComponentHandle, Model};
+use tracing_subscriber::prelude::*;
 
 fn until(kiosk: &Kiosk, what: &str, done: impl Fn(&Kiosk) -> bool) {
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -68,6 +70,15 @@ fn a_resident_applies_on_screen_and_is_wiped() {
         renderer_name: Some("software".into()),
     })))
     .unwrap();
+    // Everything the kiosk's own crates log, at TRACE, for the personal-data check at the end.
+    let log = LogBuffer::keeping(1_000_000);
+    tracing_subscriber::registry()
+        .with(tracing_subscriber::EnvFilter::new(
+            "kiosk_ui=trace,kiosk_app=trace,kiosk_idcard=trace,kiosk_escpos=trace,kiosk_scanner=trace,\
+             kiosk_outbox=trace,kiosk_sync=trace,kiosk_gateway=trace,kiosk_catalogue_update=trace",
+        ))
+        .with(tracing_subscriber::fmt::layer().with_ansi(false).with_writer(log.clone()))
+        .init();
     let font_dir = kiosk_ui::font::find(None).expect("scripts/setup fetches the CJK font");
     kiosk_ui::font::register(&font_dir).unwrap();
     assert!(
@@ -88,8 +99,9 @@ fn a_resident_applies_on_screen_and_is_wiped() {
     let library = Library::new(kiosk_catalogue::Bundle::open(&bytes).unwrap());
     let mut config = Config::new(kiosk_ui::demo::KIOSK_ID);
     config.receipt_wait = Duration::from_secs(20);
+    config.pin_hash = Some(kiosk_app::pin::hash(kiosk_ui::demo::DEMO_PIN).unwrap());
     let session = Session::new(config, std::sync::Arc::new(library), Instant::now());
-    let app = App::new(session, outbox, devices, Some(rig.catalogue_path()));
+    let app = App::new(session, outbox, devices, Some(rig.catalogue_path())).with_log(log.clone());
     let hook = rig.clone();
     let kiosk = Kiosk::new(app, Some(Box::new(move |action| hook.act(action).unwrap()))).unwrap();
     kiosk.ui.show().unwrap();
@@ -236,6 +248,51 @@ fn a_resident_applies_on_screen_and_is_wiped() {
     let devices = kiosk.app.borrow().outbox.device_states().unwrap();
     assert!(devices.iter().any(|(d, _)| d == "idcard"), "device health reaches the heartbeat: {devices:?}");
     press(&kiosk, "完成");
+    assert_eq!(screen(&kiosk), ScreenId::ThankYou);
+
+    // The technician: a 3-second press in the top-right corner, the PIN, the maintenance screen.
+    press(&kiosk, "返回首页");
+    assert_eq!(screen(&kiosk), ScreenId::Attract);
+    let corner = slint::LogicalPosition::new(1060.0, 20.0);
+    kiosk.ui.window().dispatch_event(slint::platform::WindowEvent::PointerPressed {
+        position: corner,
+        button: slint::platform::PointerEventButton::Left,
+    });
+    i_slint_backend_testing::mock_elapsed_time(Duration::from_millis(3100));
+    kiosk.ui.window().dispatch_event(slint::platform::WindowEvent::PointerReleased {
+        position: corner,
+        button: slint::platform::PointerEventButton::Left,
+    });
+    kiosk.pump();
+    assert_eq!(screen(&kiosk), ScreenId::Pin, "the long press opens the PIN pad");
+    for d in kiosk_ui::demo::DEMO_PIN.chars() {
+        press(&kiosk, &d.to_string());
+    }
+    assert_eq!(kiosk.ui.global::<Api>().get_pin_length(), 4);
+    press(&kiosk, "确定");
+    until(&kiosk, "the PIN check", |k| screen(k) == ScreenId::Maintenance);
+    let rows: Vec<_> = kiosk.ui.global::<Api>().get_device_rows().iter().collect();
+    let health = |key: &str| rows.iter().find(|r| r.key == key).map(|r| r.health.to_string());
+    assert_eq!(health("reader").as_deref(), Some("ok"), "{rows:?}");
+    assert_eq!(health("scanner").as_deref(), Some("ok"), "{rows:?}");
+    let uploads = rows.iter().find(|r| r.key == "uploads").unwrap();
+    assert!(!uploads.detail.contains("nothing uploaded"), "the last upload's time is shown: {uploads:?}");
+    let logs: Vec<String> = kiosk.ui.global::<Api>().get_log_lines().iter().map(|l| l.to_string()).collect();
+    for line in &logs {
+        assert!(
+            !line.contains(&card.name) && !line.contains(&card.id_number),
+            "personal data in the log view: {line}"
+        );
+    }
+    rig.printer.sim().load_paper();
+    let printed_before = rig.printer.sim().printed().len();
+    press(&kiosk, "打印测试单");
+    until(&kiosk, "the test slip", |k| {
+        k.ui.global::<Api>().get_self_test_result().contains("test slip printed")
+    });
+    assert!(rig.printer.sim().printed().len() > printed_before);
+    press(&kiosk, "关闭");
+    assert_eq!(screen(&kiosk), ScreenId::Attract);
 
     // Rare name characters are drawn: with the font they change the pixels, without it they
     // would render as nothing at all.
@@ -263,4 +320,15 @@ fn a_resident_applies_on_screen_and_is_wiped() {
     assert_eq!(screen(&kiosk), ScreenId::Attract);
     assert_eq!(version(&kiosk), v3, "switched when the session ended");
     drop(kiosk);
+    let lines = log.all();
+    assert!(lines.len() > 50, "the kiosk logged {} lines", lines.len());
+    for line in &lines {
+        assert!(
+            !line.contains(&card.name)
+                && !line.contains(&card.id_number)
+                && !line.contains(card.address.as_deref().unwrap_or("\u{0}"))
+                && !line.contains("11010519491231002X"),
+            "personal data in the log: {line}"
+        );
+    }
 }

@@ -136,9 +136,19 @@ impl Receipt {
 
 /// Now in China Standard Time, as slips show it.
 pub fn now_cst() -> String {
-    let cst = time::UtcOffset::from_hms(8, 0, 0).expect("a valid offset");
+    cst(time::OffsetDateTime::now_utc())
+}
+
+/// A time in China Standard Time, to the second.
+pub fn cst(t: time::OffsetDateTime) -> String {
+    let offset = time::UtcOffset::from_hms(8, 0, 0).expect("a valid offset");
     let f = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
-    time::OffsetDateTime::now_utc().to_offset(cst).format(&f).unwrap_or_default()
+    t.to_offset(offset).format(&f).unwrap_or_default()
+}
+
+/// Milliseconds since the Unix epoch (the outbox's unit) in China Standard Time.
+pub fn cst_ms(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).map(cst).unwrap_or_default()
 }
 
 /// Six random digits; not derived from anything about the resident.
