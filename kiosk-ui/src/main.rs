@@ -54,12 +54,13 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_logs() -> LogBuffer {
+/// Logs to the maintenance screen's view, and to stderr (the journal) unless `quiet`.
+fn init_logs(quiet: bool) -> LogBuffer {
     let buffer = LogBuffer::default();
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
     tracing_subscriber::registry()
         .with(filter)
-        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+        .with((!quiet).then(|| tracing_subscriber::fmt::layer().with_writer(std::io::stderr)))
         .with(
             tracing_subscriber::fmt::layer()
                 .with_ansi(false)
@@ -82,23 +83,12 @@ fn run(args: Args) -> Result<()> {
         return kiosk_ui::probe::run(bundle, args.font_dir.as_deref());
     }
     if let Some(dir) = &args.screenshots {
-        // The log goes only to the maintenance screen's view here, which the screenshots show.
-        let log = LogBuffer::default();
-        tracing_subscriber::registry()
-            .with(tracing_subscriber::EnvFilter::new("info"))
-            .with(
-                tracing_subscriber::fmt::layer()
-                    .with_ansi(false)
-                    .without_time()
-                    .with_target(false)
-                    .with_writer(log.clone()),
-            )
-            .init();
+        let log = init_logs(true);
         let files = kiosk_ui::screenshots::run(dir, args.font_dir.as_deref(), log)?;
         println!("{} screenshots in {}", files.len(), dir.display());
         return Ok(());
     }
-    let log = init_logs();
+    let log = init_logs(false);
     if args.demo { run_demo(log, args.font_dir) } else { run_kiosk(log, &args.config) }
 }
 
