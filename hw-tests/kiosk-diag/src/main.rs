@@ -2,6 +2,7 @@
 //! which to replace.
 
 mod card_text;
+mod check;
 mod devices_demo;
 mod idcard;
 mod idcard_demo;
@@ -44,6 +45,10 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// The technician's checklist: devices, a card read, a test slip, a scan, the outbox, the
+    /// gateway, disk and clock; pass/fail/skip with what to try. Exit 0 only when every required
+    /// step passes.
+    Check(check::CheckArgs),
     /// Every device against its simulator through the real drivers: ID card reader, receipt
     /// printer (with a slip preview PNG), QR scanner. Needs no hardware.
     Demo {
@@ -74,6 +79,7 @@ fn main() -> ExitCode {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let result = match cli.command {
+        Command::Check(args) => check::run(&args),
         Command::Demo { out } => devices_demo::run(&out).map(|()| exit::OK),
         Command::Idcard(cmd) => idcard::run(cmd),
         Command::Printer(cmd) => printer::run(cmd),

@@ -1,0 +1,157 @@
+//! `kiosk-diag check` against the simulators: a healthy kiosk passes every step (a card read, a
+//! test slip, the outbox, a heartbeat to the gateway over mutual TLS); a kiosk with its printer
+//! out of paper and its reader unplugged fails those steps with what to do, and exit code 1.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::{Command, Output};
+
+use kiosk_escpos::sim::{PrinterSim, SimServer};
+use kiosk_gateway::{Faults, Gateway, certs};
+use kiosk_idcard::SamId;
+use kiosk_idcard::sim::{PtySim, Simulator, sample_cards};
+use kiosk_outbox::{Options, Outbox, PayloadKey};
+use serialport::{SerialPort, TTYPort};
+
+const BIN: &str = env!("CARGO_BIN_EXE_kiosk-diag");
+const KIOSK: &str = "NH-GC-0042";
+
+fn check(dir: &Path, extra: &[&str]) -> (Output, serde_json::Value) {
+    let out = Command::new(BIN)
+        .args(["check", "--json", "--config"])
+        .arg(dir.join("kiosk-ui.toml"))
+        .arg("--sync-config")
+        .arg(dir.join("kiosk-sync.toml"))
+        .args(extra)
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("kiosk-diag runs");
+    let report = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!("{e}: {}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    });
+    (out, report)
+}
+
+fn step<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    report["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == id)
+        .unwrap_or_else(|| panic!("no step {id}: {report:#}"))
+}
+
+#[test]
+fn a_healthy_kiosk_passes_and_a_broken_one_says_what_to_fix() {
+    let dir = std::env::temp_dir().join(format!("kiosk-diag-check-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+
+    let reader = PtySim::start(Simulator::new(SamId { a: 5, b: 1, c: 20_240_101, d: 88, e: 42 })).unwrap();
+    let link = dir.join("usb-SAM_Reader-if00");
+    reader.link_as(&link).unwrap();
+    let printer = SimServer::pty(PrinterSim::new()).unwrap();
+    let (_scanner_host, scanner_device) = TTYPort::pair().unwrap();
+    let scanner_path = scanner_device.name().unwrap();
+    let outbox = dir.join("kiosk.db");
+    Outbox::open(&outbox, PayloadKey::load_or_create(&dir.join("payload.key")).unwrap(), Options::default())
+        .unwrap();
+    std::fs::write(
+        dir.join("kiosk-ui.toml"),
+        format!(
+            "kiosk_id = \"{KIOSK}\"\ncatalogue = \"catalogue.bundle\"\noutbox = \"{}\"\npayload_key = \"payload.key\"\n\
+             printer = \"{}\"\n[reader]\nport = \"{}\"\n[scanner]\ndevice = \"serial:{scanner_path}\"\nmode = \"serial-cr\"\n",
+            outbox.display(),
+            printer.device,
+            link.display()
+        ),
+    )
+    .unwrap();
+
+    certs::generate(&dir.join("certs"), &[KIOSK.to_owned()]).unwrap();
+    std::fs::write(dir.join("app-secret"), "s3cret-s3cret-s3cret").unwrap();
+    let gateway = Gateway::new(
+        &dir.join("gateway.db"),
+        HashMap::from([("kiosk-app".to_owned(), b"s3cret-s3cret-s3cret".to_vec())]),
+        Faults::default(),
+        1,
+    )
+    .unwrap();
+    let running = runtime
+        .block_on(kiosk_gateway::start(
+            gateway,
+            &dir.join("certs"),
+            "127.0.0.1:0".parse().unwrap(),
+            "127.0.0.1:0".parse().unwrap(),
+        ))
+        .unwrap();
+    let (cert, key) = certs::kiosk_files(Path::new("certs"), KIOSK);
+    std::fs::write(
+        dir.join("kiosk-sync.toml"),
+        format!(
+            "kiosk_id = \"{KIOSK}\"\ngateway = \"https://127.0.0.1:{}\"\napp_key = \"kiosk-app\"\napp_secret_file = \"app-secret\"\n\
+             ca = \"certs/ca.pem\"\nclient_cert = \"{}\"\nclient_key = \"{}\"\noutbox = \"kiosk.db\"\npayload_key = \"payload.key\"\n",
+            running.api.port(),
+            cert.display(),
+            key.display()
+        ),
+    )
+    .unwrap();
+
+    // Healthy, with a card on the reader and a test slip.
+    let card = sample_cards().remove(0).1;
+    reader.sim().place_card(card.clone());
+    let (out, report) = check(&dir, &["--card-secs", "10", "--print"]);
+    assert!(out.status.success(), "{report:#}");
+    assert_eq!(report["passed"], true);
+    assert_eq!(report["kiosk_id"], KIOSK);
+    for id in
+        ["config", "reader", "card", "printer", "test_slip", "scanner", "outbox", "gateway", "disk", "clock"]
+    {
+        assert_eq!(step(&report, id)["status"], "pass", "{id}: {report:#}");
+    }
+    assert!(step(&report, "reader")["detail"].as_str().unwrap().contains("SAM ID 05.01-20240101"));
+    let text = report.to_string();
+    assert!(!text.contains(&card.name) && !text.contains(&card.id_number), "the report is masked");
+    assert!(text.contains(&kiosk_pii::mask_name(&card.name)));
+    assert!(printer.sim().lines().iter().any(|l| l.contains("打印机测试单")));
+    let fleet = running.gateway.store().fleet().unwrap();
+    assert!(fleet.iter().any(|k| k.kiosk_id == KIOSK), "the heartbeat reached the gateway");
+
+    // Without a card, the card step is skipped (it needs the technician), and the check passes.
+    let (out, report) = check(&dir, &[]);
+    assert!(out.status.success());
+    assert_eq!(step(&report, "card")["status"], "skip");
+    assert_eq!(step(&report, "test_slip")["status"], "skip");
+
+    // Out of paper, reader unplugged: those steps fail with the fix to try.
+    printer.sim().run_out_of_paper();
+    drop(reader);
+    let (out, report) = check(&dir, &[]);
+    assert_eq!(out.status.code(), Some(1), "{report:#}");
+    assert_eq!(report["passed"], false);
+    assert_eq!(step(&report, "printer")["status"], "fail");
+    assert!(step(&report, "printer")["fix"].as_str().unwrap().contains("paper roll"));
+    assert_eq!(step(&report, "reader")["status"], "fail");
+    assert!(step(&report, "reader")["fix"].as_str().unwrap().contains("USB cable"));
+    assert_eq!(step(&report, "outbox")["status"], "pass", "the rest is still checked");
+
+    // The same, for a person: pass/fail marks and the fix under each failure.
+    let human = Command::new(BIN)
+        .args(["check", "--config"])
+        .arg(dir.join("kiosk-ui.toml"))
+        .arg("--sync-config")
+        .arg(dir.join("missing.toml"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8(human.stdout).unwrap();
+    assert_eq!(human.status.code(), Some(1));
+    assert!(
+        text.contains("失败 FAIL  凭条打印机 receipt printer") && text.contains("→ load a new paper roll"),
+        "{text}"
+    );
+    assert!(text.contains("跳过 SKIP  政务服务网 gateway"), "{text}");
+    drop(scanner_device);
+    let _ = std::fs::remove_dir_all(&dir);
+}
