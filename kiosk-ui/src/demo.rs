@@ -5,7 +5,6 @@
 //! agent uploads to it; catalogue releases are signed and published with TUF and installed by
 //! the agent. The on-screen demo panel stands in for the resident's hands on the devices.
 
-use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -14,7 +13,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use kiosk_catalogue_update::repo;
 use kiosk_escpos::sim::{PrinterSim, SimServer};
-use kiosk_gateway::{Faults, Gateway, Running, certs};
+use kiosk_gateway::{Faults, Running, certs};
 use kiosk_idcard::sim::{PtySim, Simulator, sample_cards};
 use kiosk_idcard::{ReaderPort, SamId};
 use kiosk_scanner::sim::serial_bytes;
@@ -90,21 +89,16 @@ impl DemoRig {
         std::fs::create_dir_all(&install)?;
         std::fs::write(install.join(kiosk_catalogue_update::TARGET), kiosk_catalogue::to_bundle(&sample))?;
 
-        certs::generate(&dir.join("certs"), &[KIOSK_ID.to_owned()])?;
         let secret = format!("{:032x}", fastrand::u128(..));
         std::fs::write(dir.join("app-secret"), &secret)?;
-        let gateway = Gateway::new(
-            &dir.join("gateway.db"),
-            HashMap::from([("kiosk-demo".to_owned(), secret.into_bytes())]),
+        let gateway = runtime.block_on(kiosk_gateway::start_dev(
+            dir,
+            &[KIOSK_ID.to_owned()],
+            "kiosk-demo",
+            secret.as_bytes(),
             Faults::default(),
             7,
-        )?
-        .with_catalogue_repo(repo_dir.clone());
-        let gateway = runtime.block_on(kiosk_gateway::start(
-            gateway,
-            &dir.join("certs"),
-            "127.0.0.1:0".parse()?,
-            "127.0.0.1:0".parse()?,
+            Some(repo_dir.clone()),
         ))?;
         let (cert, key) = certs::kiosk_files(Path::new("certs"), KIOSK_ID);
         let agent_config = dir.join("kiosk-sync.toml");

@@ -2,11 +2,10 @@
 //! the real agent uploads it over mutual TLS to the reference gateway on loopback through
 //! injected faults, and the case number comes back for the slip.
 
-use std::collections::HashMap;
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use kiosk_gateway::{Faults, Gateway, certs};
+use kiosk_gateway::{Faults, certs};
 use kiosk_outbox::{NewSubmission, Options, Outbox, PayloadKey, State, now_ms};
 use kiosk_sync::{Agent, Config};
 
@@ -20,18 +19,11 @@ pub async fn run(dir: &Path) -> Result<String> {
     );
     let _ = std::fs::remove_dir_all(dir);
     std::fs::create_dir_all(dir)?;
-    certs::generate(&dir.join("certs"), &[KIOSK.to_owned()])?;
     let secret = format!("{:032x}", fastrand::u128(..));
     std::fs::write(dir.join("app-secret"), &secret)?;
     let faults = Faults { server_error: 0.25, drop: 0.25, ..Faults::default() };
-    let gateway = Gateway::new(
-        &dir.join("gateway.db"),
-        HashMap::from([("kiosk-dev".to_owned(), secret.into_bytes())]),
-        faults,
-        7,
-    )?;
     let running =
-        kiosk_gateway::start(gateway, &dir.join("certs"), "127.0.0.1:0".parse()?, "127.0.0.1:0".parse()?)
+        kiosk_gateway::start_dev(dir, &[KIOSK.to_owned()], "kiosk-dev", secret.as_bytes(), faults, 7, None)
             .await?;
     let (cert, key) = certs::kiosk_files(Path::new("certs"), KIOSK);
     let config = format!(

@@ -2,12 +2,11 @@
 //! test slip, the outbox, a heartbeat to the gateway over mutual TLS); a kiosk with its printer
 //! out of paper and its reader unplugged fails those steps with what to do, and exit code 1.
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::process::{Command, Output};
 
 use kiosk_escpos::sim::{PrinterSim, SimServer};
-use kiosk_gateway::{Faults, Gateway, certs};
+use kiosk_gateway::{Faults, certs};
 use kiosk_idcard::SamId;
 use kiosk_idcard::sim::{PtySim, Simulator, sample_cards};
 use kiosk_outbox::{Options, Outbox, PayloadKey};
@@ -69,21 +68,16 @@ fn a_healthy_kiosk_passes_and_a_broken_one_says_what_to_fix() {
     )
     .unwrap();
 
-    certs::generate(&dir.join("certs"), &[KIOSK.to_owned()]).unwrap();
     std::fs::write(dir.join("app-secret"), "s3cret-s3cret-s3cret").unwrap();
-    let gateway = Gateway::new(
-        &dir.join("gateway.db"),
-        HashMap::from([("kiosk-app".to_owned(), b"s3cret-s3cret-s3cret".to_vec())]),
-        Faults::default(),
-        1,
-    )
-    .unwrap();
     let running = runtime
-        .block_on(kiosk_gateway::start(
-            gateway,
-            &dir.join("certs"),
-            "127.0.0.1:0".parse().unwrap(),
-            "127.0.0.1:0".parse().unwrap(),
+        .block_on(kiosk_gateway::start_dev(
+            &dir,
+            &[KIOSK.to_owned()],
+            "kiosk-app",
+            b"s3cret-s3cret-s3cret",
+            Faults::default(),
+            1,
+            None,
         ))
         .unwrap();
     let (cert, key) = certs::kiosk_files(Path::new("certs"), KIOSK);

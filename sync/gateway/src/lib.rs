@@ -489,6 +489,30 @@ pub struct Running {
     pub gateway: Arc<Gateway>,
 }
 
+/// A development gateway in `dir`, for demos and tests: dev certificates for `kiosk_ids`, the
+/// app key's secret, its own store, both ports on loopback. Returns the running gateway.
+pub async fn start_dev(
+    dir: &Path,
+    kiosk_ids: &[String],
+    app_key: &str,
+    secret: &[u8],
+    faults: Faults,
+    seed: u64,
+    catalogue_repo: Option<std::path::PathBuf>,
+) -> Result<Running> {
+    certs::generate(&dir.join("certs"), kiosk_ids)?;
+    let mut gw = Gateway::new(
+        &dir.join("gateway.db"),
+        HashMap::from([(app_key.to_owned(), secret.to_vec())]),
+        faults,
+        seed,
+    )?;
+    if let Some(repo) = catalogue_repo {
+        gw = gw.with_catalogue_repo(repo);
+    }
+    start(gw, &dir.join("certs"), "127.0.0.1:0".parse()?, "127.0.0.1:0".parse()?).await
+}
+
 /// Binds both ports and serves them on the current runtime.
 pub async fn start(gw: Gateway, certs_dir: &Path, api: SocketAddr, admin: SocketAddr) -> Result<Running> {
     let tls = tls_config(certs_dir)?;

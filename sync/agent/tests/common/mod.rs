@@ -1,7 +1,6 @@
 //! A gateway with faults on loopback, certificates for one kiosk, and an agent configuration.
 #![allow(dead_code)] // each test binary uses a different part of this helper
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -27,20 +26,18 @@ impl Rig {
             PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("sync-{}-{name}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        certs::generate(&dir.join("certs"), &[KIOSK.to_owned(), OBSERVER.to_owned()]).unwrap();
         std::fs::write(dir.join("app-secret"), SECRET).unwrap();
-        let secrets = HashMap::from([("kiosk-dev".to_owned(), SECRET.as_bytes().to_vec())]);
-        let gateway = Gateway::new(&dir.join("gateway.db"), secrets, faults, 42)
-            .unwrap()
-            .with_catalogue_repo(dir.join("catalogue-repo"));
         let runtime =
             tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
         let running = runtime
-            .block_on(kiosk_gateway::start(
-                gateway,
-                &dir.join("certs"),
-                "127.0.0.1:0".parse().unwrap(),
-                "127.0.0.1:0".parse().unwrap(),
+            .block_on(kiosk_gateway::start_dev(
+                &dir,
+                &[KIOSK.to_owned(), OBSERVER.to_owned()],
+                "kiosk-dev",
+                SECRET.as_bytes(),
+                faults,
+                42,
+                Some(dir.join("catalogue-repo")),
             ))
             .unwrap();
         Self { dir, api: running.api, admin: running.admin, gateway: running.gateway, _runtime: runtime }
