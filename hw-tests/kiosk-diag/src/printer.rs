@@ -143,6 +143,12 @@ fn test(target: &Target) -> Result<u8> {
             eprintln!("kiosk-diag: printer not ready: {}", s.problems().join("; "));
             Ok(exit::NOT_READY)
         }
+        // The printer answered and stopped the slip (out of paper, cover opened): a problem it
+        // reports, like not-ready, not a broken link.
+        Err(e @ PrinterError::Interrupted { .. }) => {
+            eprintln!("kiosk-diag: {e}");
+            Ok(exit::NOT_READY)
+        }
         Err(e) => Err(anyhow!(e)),
     }
 }
