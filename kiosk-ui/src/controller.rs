@@ -19,6 +19,36 @@ pub const PUMP_EVERY: Duration = Duration::from_millis(100);
 /// What a demo rig does when the on-screen demo panel is used.
 pub type DemoHook = Box<dyn Fn(&str)>;
 
+/// systemd's watchdog (`WatchdogSec=` in kiosk-ui.service), petted from the UI's own timer: if
+/// the UI thread hangs, the pets stop and systemd restarts the kiosk. Without a watchdog
+/// configured nothing is sent.
+struct Watchdog {
+    every: Option<Duration>,
+    next: Instant,
+}
+
+impl Watchdog {
+    fn from_env() -> Self {
+        let mut usec = 0;
+        let every = sd_notify::watchdog_enabled(false, &mut usec).then(|| Duration::from_micros(usec / 2));
+        Self { every, next: Instant::now() }
+    }
+
+    fn pet(&mut self) {
+        if let Some(every) = self.every
+            && Instant::now() >= self.next
+        {
+            let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Watchdog]);
+            self.next = Instant::now() + every;
+        }
+    }
+}
+
+/// Tells systemd the kiosk is up (`Type=notify`), once its window exists.
+pub fn notify_ready() {
+    let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Ready]);
+}
+
 /// The window, the app behind it, and the timer that keeps them in step.
 pub struct Kiosk {
     pub ui: AppWindow,
@@ -136,7 +166,11 @@ impl Kiosk {
 
         let timer = Timer::default();
         let pump = h.clone();
-        timer.start(TimerMode::Repeated, PUMP_EVERY, move || pump.run(|a, now| a.pump(now)));
+        let mut watchdog = Watchdog::from_env();
+        timer.start(TimerMode::Repeated, PUMP_EVERY, move || {
+            pump.run(|a, now| a.pump(now));
+            watchdog.pet();
+        });
         h.run(|a, now| a.pump(now));
         Ok(Self { ui, app, view, timer })
     }

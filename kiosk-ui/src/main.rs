@@ -124,6 +124,7 @@ fn run_kiosk(log: LogBuffer, path: &std::path::Path) -> Result<()> {
     let app = App::new(session, outbox, devices, Some(config.catalogue.clone())).with_log(log);
     let kiosk = Kiosk::new(app, None)?;
     tracing::info!(kiosk = %config.kiosk_id, "kiosk-ui started");
+    kiosk_ui::controller::notify_ready();
     kiosk.ui.run()?;
     Ok(())
 }
