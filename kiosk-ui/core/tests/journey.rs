@@ -338,3 +338,41 @@ fn the_maintenance_screen_needs_the_pin_and_locks_out() {
     assert!(s.pin_submit(t).is_none(), "locked: nothing is even checked");
     assert_eq!(s.screen, Screen::Pin);
 }
+
+/// To the confirmation of 个人参保证明打印 (name and number from the card, the year chosen).
+fn reach_confirm(s: &mut Session, t: Instant) {
+    s.card_read(&resident(), t);
+    s.open_search(t);
+    s.search_type("sbcx", t);
+    let first = s.hits()[0];
+    s.open_item(first, t);
+    s.begin_form(t);
+    let year = s.form().unwrap().fields.iter().position(|f| f.kind == FieldKind::Choice).unwrap();
+    let choice = s.form().unwrap().fields[year].choices[0].clone();
+    s.choose(year, &choice, t);
+    s.review(t);
+    assert_eq!(s.screen, Screen::Confirm);
+}
+
+#[test]
+fn a_full_outbox_refuses_with_a_notice_and_keeps_what_it_holds() {
+    let mut f = fixture("full");
+    // Back-pressure: the outbox takes one unsent submission and refuses the next.
+    f.outbox = Outbox::open(
+        &f.db,
+        PayloadKey::load_or_create(&f.db.with_file_name("payload.key")).unwrap(),
+        Options { max_pending: 1, ..Options::default() },
+    )
+    .unwrap();
+    let t = f.t;
+    reach_confirm(&mut f.session, t);
+    f.session.submit(&mut f.outbox, t).unwrap();
+    let first = f.session.submission().unwrap().outbox_id;
+    f.session.wipe(t);
+    reach_confirm(&mut f.session, t);
+    assert!(f.session.submit(&mut f.outbox, t).is_err());
+    assert_eq!(f.session.screen, Screen::Confirm, "the resident stays on the confirmation");
+    assert_eq!(f.session.notice, Some(Notice::SubmitFailed));
+    assert!(f.session.submission().is_none(), "no slip for what was not queued");
+    assert_eq!(f.outbox.row(first).unwrap().unwrap().state, State::Pending, "the queued one is kept");
+}
