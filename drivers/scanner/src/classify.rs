@@ -57,6 +57,9 @@ pub enum Rejection {
     Binary,
     #[error("扫描内容过长 / the scan is longer than allowed")]
     TooLong,
+    /// Only spaces before the terminator: a scanner triggered on nothing readable.
+    #[error("扫描内容为空 / the scan holds no text")]
+    Empty,
 }
 
 #[derive(Debug, Clone)]
@@ -84,6 +87,9 @@ pub fn classify(raw: &[u8], config: &ScanConfig) -> Result<Scan, Rejection> {
         return Err(Rejection::Binary);
     }
     let text = text.trim();
+    if text.is_empty() {
+        return Err(Rejection::Empty);
+    }
     let lower = text.get(..8).unwrap_or(text).to_ascii_lowercase();
     let kind = match &config.login_prefix {
         Some(prefix) if !prefix.is_empty() && text.starts_with(prefix.as_str()) => ScanKind::LoginCode,
@@ -146,6 +152,7 @@ mod tests {
         assert_eq!(kind(b"ab\x00cd"), Err(Rejection::Binary));
         assert_eq!(kind(b"ab\x1b[2Jcd"), Err(Rejection::Binary));
         assert_eq!(kind(&[b'1'; 3000]), Err(Rejection::TooLong));
+        assert_eq!(kind(b" \t "), Err(Rejection::Empty), "found by the property test: a blank scan");
     }
 
     #[test]
