@@ -48,6 +48,12 @@ impl BundleWatch {
         Self { path: path.as_ref().to_owned(), seen: None }
     }
 
+    /// Takes the file installed now as seen, without reading it: for a caller that has just
+    /// opened it itself, so only later installs are reported.
+    pub fn mark_current(&mut self) {
+        self.seen = std::fs::metadata(&self.path).ok().map(|m| FileId::of(&m));
+    }
+
     /// The bundle, if it changed since the last call (the first call reports any bundle present).
     /// A missing file is no change: a kiosk without a catalogue keeps showing what it has.
     pub fn poll(&mut self) -> Result<Option<Bundle>, WatchError> {
@@ -97,6 +103,22 @@ mod tests {
         std::fs::write(&tmp, crate::to_bundle(&crate::sample())).unwrap();
         std::fs::rename(&tmp, &path).unwrap();
         assert_eq!(watch.poll().unwrap().unwrap().len(), crate::sample().items.len());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_bundle_marked_current_is_not_reported_but_the_next_install_is() {
+        let dir = std::env::temp_dir().join(format!("bundle-watch-current-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("catalogue.bundle");
+        std::fs::write(&path, crate::to_bundle(&crate::sample())).unwrap();
+        let mut watch = BundleWatch::new(&path);
+        watch.mark_current();
+        assert!(watch.poll().unwrap().is_none());
+        let tmp = dir.join("incoming");
+        std::fs::write(&tmp, crate::to_bundle(&crate::sample())).unwrap();
+        std::fs::rename(&tmp, &path).unwrap();
+        assert!(watch.poll().unwrap().is_some());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -42,7 +42,7 @@ impl App {
         let mut watch = catalogue_path.as_ref().map(BundleWatch::new);
         // The bundle the session started with is the one installed now: only later changes count.
         if let Some(w) = &mut watch {
-            let _ = w.poll_with(crate::mapped::bundle);
+            w.mark_current();
         }
         Self {
             session,
