@@ -105,12 +105,15 @@ pub fn run(dir: &Path, font_dir: Option<&Path>, log: crate::logbuf::LogBuffer) -
             written.push(path);
             Ok(())
         };
+        let in_variant = |a: &mut App, now: Instant| {
+            a.session.set_language(variant.lang, now);
+            a.session.set_elder(variant.elder, now);
+        };
         let card = kiosk_idcard::sim::sample_cards().remove(0).1;
         shot("01-attract", &|a, now| a.session.wipe(now))?;
         shot("02-welcome", &|a, now| {
             a.session.start(now);
-            a.session.set_language(variant.lang, now);
-            a.session.set_elder(variant.elder, now);
+            in_variant(a, now);
         })?;
         shot("03-identify", &|a, now| a.session.proceed(now))?;
         shot("04-identify-lift-card", &|a, now| a.session.lift_and_replace(now))?;
@@ -186,18 +189,15 @@ pub fn run(dir: &Path, font_dir: Option<&Path>, log: crate::logbuf::LogBuffer) -
         shot("18-idle-warning", &|a, now| {
             a.session.wipe(now);
             a.session.start(now);
-            a.session.set_language(variant.lang, now);
-            a.session.set_elder(variant.elder, now);
+            in_variant(a, now);
             a.session.proceed(now);
-            let quiet =
-                a.session.config().idle_after * if variant.elder { 2 } else { 1 } + Duration::from_secs(8);
+            let quiet = a.session.idle_limit() + Duration::from_secs(8);
             a.session.tick(now + quiet);
         })?;
         shot("19-pin", &|a, now| {
             a.session.wipe(now);
             a.session.open_pin(now);
-            a.session.set_language(variant.lang, now);
-            a.session.set_elder(variant.elder, now);
+            in_variant(a, now);
             a.session.pin_key("2", now);
             a.session.pin_key("4", now);
         })?;

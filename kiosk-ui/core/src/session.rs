@@ -711,7 +711,8 @@ impl Session {
 
     // ---- time ----
 
-    fn idle_limit(&self) -> Duration {
+    /// Quiet time before the idle warning: the configured time, doubled in elder mode.
+    pub fn idle_limit(&self) -> Duration {
         if self.elder { self.config.idle_after * 2 } else { self.config.idle_after }
     }
 
