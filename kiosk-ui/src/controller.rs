@@ -29,8 +29,15 @@ struct Watchdog {
 
 impl Watchdog {
     fn from_env() -> Self {
-        let mut usec = 0;
-        let every = sd_notify::watchdog_enabled(false, &mut usec).then(|| Duration::from_micros(usec / 2));
+        // Not `sd_notify::watchdog_enabled`: it also wants WATCHDOG_PID to be this process, but
+        // under cage the unit's main process is cage and kiosk-ui its child, which the unit
+        // allows to pet (NotifyAccess=all). Found by the image's smoke test: unpetted, systemd
+        // restarted the kiosk every 30 s.
+        let every = std::env::var("WATCHDOG_USEC")
+            .ok()
+            .and_then(|v| v.parse::<u64>().ok())
+            .filter(|&usec| usec > 0)
+            .map(|usec| Duration::from_micros(usec / 2));
         Self { every, next: Instant::now() }
     }
 
@@ -46,7 +53,16 @@ impl Watchdog {
 
 /// Tells systemd the kiosk is up (`Type=notify`), once its window exists.
 pub fn notify_ready() {
-    let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Ready]);
+    // Outside systemd there is no socket and nothing to tell.
+    if std::env::var_os("NOTIFY_SOCKET").is_none() {
+        return;
+    }
+    match sd_notify::notify(false, &[sd_notify::NotifyState::Ready]) {
+        Ok(()) => tracing::info!("told systemd the kiosk is up"),
+        Err(e) => {
+            tracing::error!(error = %e, "could not tell systemd the kiosk is up; it will restart the kiosk")
+        }
+    }
 }
 
 /// The window, the app behind it, and the timer that keeps them in step.

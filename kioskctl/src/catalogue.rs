@@ -20,6 +20,13 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Validate SOURCE (the project's JSON or TOML) and write the kiosk bundle of it to OUT:
+    /// the catalogue an image ships until its first signed update arrives.
+    Bundle {
+        source: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Create the signing keys and the signed root of a new update repository. Move the root
     /// keys offline afterwards; publishing does not need them.
     InitRepo {
@@ -81,32 +88,116 @@ pub enum Command {
         /// For an export: the new catalogue version (default: today's date).
         #[arg(long, requires = "base")]
         catalogue_version: Option<String>,
-        /// The keys directory from `init-repo` (only the targets, snapshot and timestamp keys
-        /// are read).
-        #[arg(long)]
-        keys: PathBuf,
-        /// The repository directory from `init-repo`.
-        #[arg(long)]
-        repo: PathBuf,
-        /// Days the signed list of catalogue files stays valid.
-        #[arg(long, default_value_t = 90)]
-        targets_days: i64,
-        /// Days the snapshot stays valid.
-        #[arg(long, default_value_t = 14)]
-        snapshot_days: i64,
-        /// Days the timestamp stays valid: the longest a mirror can hold kiosks on an old
-        /// release without them noticing. Publish at least this often.
-        #[arg(long, default_value_t = 7)]
-        timestamp_days: i64,
-        /// Print the published release as JSON (no progress display).
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        signing: Signing,
     },
+}
+
+/// Where and how long a release is signed: what every publish takes.
+#[derive(clap::Args, Debug)]
+pub struct Signing {
+    /// The keys directory from `init-repo` (only the targets, snapshot and timestamp keys are
+    /// read).
+    #[arg(long)]
+    keys: PathBuf,
+    /// The repository directory from `init-repo`.
+    #[arg(long)]
+    repo: PathBuf,
+    /// Days the signed list of release files stays valid.
+    #[arg(long, default_value_t = 90)]
+    targets_days: i64,
+    /// Days the snapshot stays valid.
+    #[arg(long, default_value_t = 14)]
+    snapshot_days: i64,
+    /// Days the timestamp stays valid: the longest a mirror can hold kiosks on an old release
+    /// without them noticing. Publish at least this often.
+    #[arg(long, default_value_t = 7)]
+    timestamp_days: i64,
+    /// Print the published release as JSON (no progress display).
+    #[arg(long)]
+    json: bool,
+}
+
+impl Signing {
+    fn lifetimes(&self) -> Lifetimes {
+        Lifetimes {
+            targets: repo::days(self.targets_days),
+            snapshot: repo::days(self.snapshot_days),
+            timestamp: repo::days(self.timestamp_days),
+        }
+    }
+}
+
+#[derive(Subcommand, Debug)]
+pub enum OsCommand {
+    /// Sign BUNDLE into the update repository for kiosks whose RAUC `compatible` is COMPATIBLE;
+    /// the catalogue release stays as it is. Kiosks running another version install it.
+    Publish {
+        bundle: PathBuf,
+        #[arg(long)]
+        compatible: String,
+        /// The bundle's version (its manifest's `version`, as images/build printed it).
+        #[arg(long)]
+        version: String,
+        #[command(flatten)]
+        signing: Signing,
+    },
+}
+
+pub fn run_os(cmd: OsCommand) -> Result<u8> {
+    let OsCommand::Publish { bundle, compatible, version, signing } = cmd;
+    let json = signing.json;
+    let spinner = indicatif::ProgressBar::new_spinner();
+    if json {
+        spinner.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    spinner.set_message(format!("签名 hashing and signing {}", bundle.display()));
+    spinner.enable_steady_tick(std::time::Duration::from_millis(200));
+    let published = runtime()?.block_on(repo::publish_os(
+        &bundle,
+        &compatible,
+        &version,
+        &signing.keys,
+        &signing.repo,
+        signing.lifetimes(),
+    ))?;
+    spinner.finish_and_clear();
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "version": published.version, "target": published.target,
+                "os_version": version, "bytes": published.bytes,
+            })
+        );
+    } else {
+        println!(
+            "已发布 published: repository version {}, OS {version} for {compatible} ({} bytes) as {}",
+            published.version, published.bytes, published.target
+        );
+    }
+    Ok(0)
 }
 
 pub fn run(cmd: Command) -> Result<u8> {
     match cmd {
         Command::Search { query, catalogue, limit, json } => search(&query, &catalogue, limit, json),
+        Command::Bundle { source, out } => {
+            let (cat, report) = repo::read_source(&source)?;
+            for w in &report.warnings {
+                eprintln!("kioskctl: warning: {w}");
+            }
+            let bundle = kiosk_catalogue::to_bundle(&cat);
+            std::fs::write(&out, &bundle).with_context(|| format!("writing {}", out.display()))?;
+            println!(
+                "catalogue {} ({} items, {} bytes) → {}",
+                cat.catalogue_version,
+                cat.items.len(),
+                bundle.len(),
+                out.display()
+            );
+            Ok(0)
+        }
         Command::InitRepo { keys, repo, root_keys, root_threshold, root_days, json } => {
             let opts = InitOptions { root_keys, root_threshold, root_lifetime: repo::days(root_days) };
             let done = runtime()?.block_on(repo::init_repo(&keys, &repo, &opts))?;
@@ -160,25 +251,9 @@ pub fn run(cmd: Command) -> Result<u8> {
             }
             Ok(if expiring.is_empty() { 0 } else { 4 })
         }
-        Command::Publish {
-            source,
-            base,
-            materials,
-            catalogue_version,
-            keys,
-            repo,
-            targets_days,
-            snapshot_days,
-            timestamp_days,
-            json,
-        } => {
-            let lifetimes = Lifetimes {
-                targets: repo::days(targets_days),
-                snapshot: repo::days(snapshot_days),
-                timestamp: repo::days(timestamp_days),
-            };
+        Command::Publish { source, base, materials, catalogue_version, signing } => {
             let source = Source { path: source, base, materials, catalogue_version };
-            publish(&source, &keys, &repo, lifetimes, json)
+            publish(&source, &signing)
         }
     }
 }
@@ -212,7 +287,8 @@ impl Source {
     }
 }
 
-fn publish(source: &Source, keys: &Path, repo_dir: &Path, lifetimes: Lifetimes, json: bool) -> Result<u8> {
+fn publish(source: &Source, signing: &Signing) -> Result<u8> {
+    let (keys, repo_dir, json) = (&signing.keys, &signing.repo, signing.json);
     let bar = indicatif::ProgressBar::new(4);
     if json {
         bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
@@ -224,14 +300,15 @@ fn publish(source: &Source, keys: &Path, repo_dir: &Path, lifetimes: Lifetimes, 
         bar.suspend(|| eprintln!("kioskctl: warning: {w}"));
     }
     bar.inc(1);
-    let published = runtime()?.block_on(repo::publish(&cat, keys, repo_dir, lifetimes, |step| {
-        bar.set_message(match step {
-            Step::Building => "生成 building the bundle",
-            Step::Signing => "签名 signing",
-            Step::Writing => "写入 writing the repository",
-        });
-        bar.inc(1);
-    }))?;
+    let published =
+        runtime()?.block_on(repo::publish(&cat, keys, repo_dir, signing.lifetimes(), |step| {
+            bar.set_message(match step {
+                Step::Building => "生成 building the bundle",
+                Step::Signing => "签名 signing",
+                Step::Writing => "写入 writing the repository",
+            });
+            bar.inc(1);
+        }))?;
     bar.finish_and_clear();
     if json {
         println!(

@@ -1,9 +1,11 @@
 //! `kioskctl`: what admins and technicians run against a kiosk's data. `outbox` shows and repairs
 //! the upload queue without ever showing a resident's data: it opens the queue without the
 //! payload key, except to load sample data.
-//! `catalogue` searches a catalogue and publishes signed releases of it.
+//! `catalogue` searches a catalogue and publishes signed releases of it. `provision` installs a
+//! new kiosk's identity at first boot.
 
 mod catalogue;
+mod provision;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -38,6 +40,12 @@ enum Command {
         #[command(subcommand)]
         command: OutboxCommand,
     },
+    /// OS releases (RAUC bundles from images/build) in the signed update repository.
+    #[command(subcommand)]
+    Os(catalogue::OsCommand),
+    /// Install a kiosk's identity (kiosk id, certificate and key, gateway, app secret) from a
+    /// provisioning folder; the image's first boot runs this.
+    Provision(provision::Args),
 }
 
 #[derive(Args, Debug)]
@@ -131,6 +139,8 @@ fn print_row(r: &Row) {
 fn run(cli: Cli) -> Result<u8> {
     let (at, command) = match cli.command {
         Command::Catalogue(cmd) => return catalogue::run(cmd),
+        Command::Provision(args) => return provision::run(&args),
+        Command::Os(cmd) => return catalogue::run_os(cmd),
         Command::Outbox { at, command } => (at, command),
     };
     let (db, key) = paths(&at)?;

@@ -167,6 +167,28 @@ async fn admins_publish_signed_releases_that_kiosks_install() {
     assert_eq!(status.status.code(), Some(4));
     assert!(String::from_utf8_lossy(&status.stdout).contains("timestamp"), "{status:?}");
 
+    // An OS release beside the catalogue (any bytes: RAUC checks the bundle itself on the kiosk).
+    let bundle = dir.join("kiosk-os-amd64.raucb");
+    std::fs::write(&bundle, vec![0x5a; 300_000]).unwrap();
+    let os = json(&kioskctl(&[
+        "os",
+        "publish",
+        bundle.to_str().unwrap(),
+        "--compatible",
+        "nanhai-kiosk-amd64",
+        "--version",
+        "2026.12.01-1",
+        "--keys",
+        keys_s,
+        "--repo",
+        repo_s,
+        "--json",
+    ]));
+    assert_eq!(
+        (os["version"].as_u64(), os["target"].as_str()),
+        (Some(7), Some("os-nanhai-kiosk-amd64.raucb"))
+    );
+
     // The kiosk side, from the repository as written (here over file://, as from a USB stick).
     let client = kiosk_catalogue_update::client::Client {
         trusted_root: repo.join("root.json"),
@@ -176,10 +198,16 @@ async fn admins_publish_signed_releases_that_kiosks_install() {
         https: None,
     };
     match client.update().await.unwrap() {
-        kiosk_catalogue_update::client::Outcome::Applied(r) => assert_eq!(r.version, 6),
+        kiosk_catalogue_update::client::Outcome::Applied(r) => assert_eq!(r.version, 7),
         other => panic!("expected an install, got {other:?}"),
     }
     let installed = std::fs::read(client.installed_path()).unwrap();
     kiosk_catalogue::verify_bundle(&installed).unwrap();
+    let incoming = dir.join("kiosk/os-incoming");
+    assert_eq!(
+        client.stage_os("nanhai-kiosk-amd64", "2026.11.27-1", &incoming).await.unwrap(),
+        kiosk_catalogue_update::client::OsOutcome::Staged("2026.12.01-1".into())
+    );
+    assert_eq!(std::fs::read(incoming.join("update.raucb")).unwrap(), std::fs::read(&bundle).unwrap());
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -135,9 +135,8 @@ impl Client {
         self.install_dir.join(INSTALLED)
     }
 
-    /// One update cycle. Safe to run at any time; the UI sees a change only through an atomic
-    /// rename of [`INSTALLED`].
-    pub async fn update(&self) -> Result<Outcome, UpdateError> {
+    /// The repository's current metadata, verified from the newest trusted root.
+    async fn load(&self) -> Result<tough::Repository, UpdateError> {
         let shipped = fs::read(&self.trusted_root).map_err(io_err(&self.trusted_root))?;
         // tough walks forward from the root it is given. Starting from the newest root already
         // verified (kept in the datastore) means a mirror that withholds a newer root cannot
@@ -155,7 +154,7 @@ impl Client {
             max_timestamp_size: MAX_METADATA,
             max_root_updates: 1024,
         };
-        let repo = RepositoryLoader::new(
+        RepositoryLoader::new(
             &root,
             base_join(&self.repository, METADATA_DIR)?,
             base_join(&self.repository, TARGETS_DIR)?,
@@ -166,8 +165,13 @@ impl Client {
         .expiration_enforcement(ExpirationEnforcement::Safe)
         .load()
         .await
-        .map_err(UpdateError::from_tuf)?;
+        .map_err(UpdateError::from_tuf)
+    }
 
+    /// One update cycle. Safe to run at any time; the UI sees a change only through an atomic
+    /// rename of [`INSTALLED`].
+    pub async fn update(&self) -> Result<Outcome, UpdateError> {
+        let repo = self.load().await?;
         let name = TargetName::new(TARGET).expect("a plain file name");
         let target = repo
             .targets()
@@ -207,6 +211,100 @@ impl Client {
         }
         install(&self.install_dir, &bytes)?;
         Ok(Outcome::Applied(release))
+    }
+}
+
+/// What became of a check for an OS release.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OsOutcome {
+    /// The repository holds no OS release for this kind of kiosk.
+    NoRelease,
+    /// The kiosk runs the released version.
+    Current(String),
+    /// The release was verified and left in the incoming folder for RAUC (the root-owned
+    /// `kiosk-os-install` unit picks it up); it runs from the next boot.
+    Staged(String),
+    /// Staged earlier and not yet installed.
+    Waiting(String),
+}
+
+/// The file the OS installer unit watches for; it appears only by rename, complete and verified.
+pub const OS_STAGED: &str = "update.raucb";
+/// Versions this kiosk staged, one a line, kept with the trusted metadata.
+const OS_TRIED: &str = "os-tried";
+
+impl Client {
+    /// Checks for an OS release for `compatible`; a newer one than `running` is downloaded
+    /// (streamed to disk and verified by TUF as it arrives: bundles are hundreds of MB) and
+    /// staged in `incoming`. A version staged before that the kiosk is not running did not
+    /// survive its boot (GRUB rolled it back): it is refused rather than installed again in a loop.
+    pub async fn stage_os(
+        &self,
+        compatible: &str,
+        running: &str,
+        incoming: &Path,
+    ) -> Result<OsOutcome, UpdateError> {
+        let repo = self.load().await?;
+        let name = TargetName::new(crate::os_target(compatible))
+            .map_err(|e| UpdateError::Refused(format!("compatible {compatible:?}: {e}")))?;
+        let Some(target) = repo.targets().signed.targets.get(&name) else {
+            return Ok(OsOutcome::NoRelease);
+        };
+        let version = target
+            .custom
+            .get(crate::OS_VERSION)
+            .and_then(|v| v.as_str())
+            .ok_or_else(|| UpdateError::Refused(format!("{} names no {}", name.raw(), crate::OS_VERSION)))?
+            .to_owned();
+        if version == running {
+            return Ok(OsOutcome::Current(version));
+        }
+        let staged = incoming.join(OS_STAGED);
+        let tried_path = self.datastore.join(OS_TRIED);
+        let tried = fs::read_to_string(&tried_path).unwrap_or_default();
+        if tried.lines().any(|l| l == version) {
+            if staged.exists() {
+                return Ok(OsOutcome::Waiting(version));
+            }
+            return Err(UpdateError::Refused(format!(
+                "OS {version} was staged before and is not running (its install failed or GRUB rolled it back to {running}); waiting for a newer release"
+            )));
+        }
+
+        fs::create_dir_all(incoming).map_err(io_err(incoming))?;
+        let partial = incoming.join(".update.partial");
+        let mut stream =
+            repo.read_target(&name).await.map_err(UpdateError::from_tuf)?.ok_or_else(|| {
+                UpdateError::Refused(format!("{} is not in the signed targets", name.raw()))
+            })?;
+        let mut file = fs::File::create(&partial).map_err(io_err(&partial))?;
+        while let Some(chunk) = stream.next().await {
+            // tough checks length and hash as the bytes arrive and fails the stream at the end
+            // if they do not match: the partial file is never used then.
+            let chunk = match chunk {
+                Ok(c) => c,
+                Err(e) => {
+                    drop(file);
+                    let _ = fs::remove_file(&partial);
+                    return Err(UpdateError::from_tuf(e));
+                }
+            };
+            file.write_all(&chunk).map_err(io_err(&partial))?;
+        }
+        file.sync_all().map_err(io_err(&partial))?;
+        drop(file);
+        // Remembered before it can be installed, so a boot that fails cannot loop.
+        let mut tried_file = fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&tried_path)
+            .map_err(io_err(&tried_path))?;
+        writeln!(tried_file, "{version}")
+            .and_then(|()| tried_file.sync_all())
+            .map_err(io_err(&tried_path))?;
+        fs::rename(&partial, &staged).map_err(io_err(&staged))?;
+        fs::File::open(incoming).and_then(|d| d.sync_all()).map_err(io_err(incoming))?;
+        Ok(OsOutcome::Staged(version))
     }
 }
 

@@ -18,6 +18,15 @@ pub mod transport;
 /// a file by listing a directory an attacker may control.
 pub const TARGET: &str = "catalogue.bundle";
 
+/// The OS release for kiosks of one RAUC `compatible` (hardware family and architecture): a
+/// fixed name per family, so a kiosk can only ever pick its own.
+pub fn os_target(compatible: &str) -> String {
+    format!("os-{compatible}.raucb")
+}
+
+/// The signed target entry's field naming an OS bundle's version.
+pub(crate) const OS_VERSION: &str = "os_version";
+
 /// Where the static repository keeps metadata and targets, relative to its base URL.
 pub const METADATA_DIR: &str = "metadata";
 pub const TARGETS_DIR: &str = "targets";

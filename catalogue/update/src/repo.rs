@@ -290,42 +290,125 @@ pub async fn publish(
     lifetimes: Lifetimes,
     mut progress: impl FnMut(Step),
 ) -> Result<Published, RepoError> {
-    let metadata = repo_dir.join(METADATA_DIR);
-    let root = repo_dir.join("root.json");
-    let latest_root = latest_root(&metadata)?.unwrap_or(root);
-    if !latest_root.exists() {
-        return Err(RepoError::NotARepo { path: repo_dir.to_owned(), what: "root.json" });
-    }
+    let latest_root = latest_root_of(repo_dir)?;
     progress(Step::Building);
     let bundle = kiosk_catalogue::to_bundle(cat);
-    let staging = repo_dir.join(".staging");
-    // Left over from an interrupted publish: nothing in it was ever visible to kiosks.
-    if staging.exists() {
-        fs::remove_dir_all(&staging).map_err(io(&staging))?;
-    }
-    fs::create_dir_all(&staging).map_err(io(&staging))?;
+    let staging = fresh_staging(repo_dir)?;
     let staged = staging.join(TARGET);
     fs::write(&staged, &bundle).map_err(io(&staged))?;
 
     progress(Step::Signing);
-    let version = NonZeroU64::new(current_version(&metadata)? + 1).expect("≥ 1");
-    let now = Timestamp::now();
     let mut target = Target::from_path(&staged).await?;
     Description::of(cat).write_to(&mut target);
-    let name = TargetName::new(TARGET)?;
-    let mut editor = RepositoryEditor::new(&latest_root).await?;
+    let version = sign_release(repo_dir, keys_dir, &latest_root, lifetimes, &staging, TARGET, target, || {
+        progress(Step::Writing)
+    })
+    .await?;
+    Ok(Published {
+        version,
+        catalogue_version: cat.catalogue_version.clone(),
+        items: cat.items.len(),
+        bundle_len: bundle.len() as u64,
+    })
+}
+
+/// An OS release in the repository.
+#[derive(Debug)]
+pub struct PublishedOs {
+    pub version: u64,
+    pub target: String,
+    pub bytes: u64,
+}
+
+/// Adds a signed RAUC bundle (from `images/build`) for kiosks whose RAUC `compatible` is
+/// `compatible`, beside the catalogue: OS updates get the same freshness, rollback and
+/// mix-and-match protection as catalogues. RAUC checks its own signature again on the kiosk.
+pub async fn publish_os(
+    bundle: &Path,
+    compatible: &str,
+    os_version: &str,
+    keys_dir: &Path,
+    repo_dir: &Path,
+    lifetimes: Lifetimes,
+) -> Result<PublishedOs, RepoError> {
+    let latest_root = latest_root_of(repo_dir)?;
+    let name = crate::os_target(compatible);
+    let staging = fresh_staging(repo_dir)?;
+    let staged = staging.join(&name);
+    // A bundle is hundreds of MB: link it into staging when the file system allows.
+    if fs::hard_link(bundle, &staged).is_err() {
+        fs::copy(bundle, &staged).map_err(io(bundle))?;
+    }
+    let mut target = Target::from_path(&staged).await?;
+    target.custom.insert(crate::OS_VERSION.into(), os_version.into());
+    let bytes = target.length;
+    let version =
+        sign_release(repo_dir, keys_dir, &latest_root, lifetimes, &staging, &name, target, || {}).await?;
+    Ok(PublishedOs { version, target: name, bytes })
+}
+
+fn latest_root_of(repo_dir: &Path) -> Result<PathBuf, RepoError> {
+    let latest = latest_root(&repo_dir.join(METADATA_DIR))?.unwrap_or(repo_dir.join("root.json"));
+    if !latest.exists() {
+        return Err(RepoError::NotARepo { path: repo_dir.to_owned(), what: "root.json" });
+    }
+    Ok(latest)
+}
+
+/// An empty `.staging/`: anything left in it by an interrupted publish was never visible.
+fn fresh_staging(repo_dir: &Path) -> Result<PathBuf, RepoError> {
+    let staging = repo_dir.join(".staging");
+    if staging.exists() {
+        fs::remove_dir_all(&staging).map_err(io(&staging))?;
+    }
+    fs::create_dir_all(&staging).map_err(io(&staging))?;
+    Ok(staging)
+}
+
+/// Signs the next repository version: the current targets with `name` added or replaced by the
+/// file staged under that name, then writes targets first and `timestamp.json` last.
+#[allow(clippy::too_many_arguments)]
+async fn sign_release(
+    repo_dir: &Path,
+    keys_dir: &Path,
+    latest_root: &Path,
+    lifetimes: Lifetimes,
+    staging: &Path,
+    name: &str,
+    target: Target,
+    writing: impl FnOnce(),
+) -> Result<u64, RepoError> {
+    let metadata = repo_dir.join(METADATA_DIR);
+    let version = NonZeroU64::new(current_version(&metadata)? + 1).expect("≥ 1");
+    let now = Timestamp::now();
+    let name = TargetName::new(name)?;
+    let mut editor = RepositoryEditor::new(latest_root).await?;
     editor
         .targets_version(version)?
         .targets_expires(now + lifetimes.targets)?
         .snapshot_version(version)
         .snapshot_expires(now + lifetimes.snapshot)
         .timestamp_version(version)
-        .timestamp_expires(now + lifetimes.timestamp)
-        .add_target(name.clone(), target)?;
+        .timestamp_expires(now + lifetimes.timestamp);
+    // The other release kinds stay listed: publishing a catalogue must not withdraw an OS release.
+    // Read from the publisher's own last targets file; kiosks verify the result as a whole.
+    if version.get() > 1 {
+        let path = metadata.join(format!("{}.targets.json", version.get() - 1));
+        let bytes = fs::read(&path).map_err(io(&path))?;
+        let previous: schema::Signed<schema::Targets> = serde_json::from_slice(&bytes)
+            .map_err(|e| RepoError::Source { path: path.clone(), reason: e.to_string() })?;
+        for (other, kept) in previous.signed.targets {
+            if other != name {
+                editor.add_target(other, kept)?;
+            }
+        }
+    }
+    editor.add_target(name.clone(), target)?;
     let online = ["targets", "snapshot", "timestamp"].map(|r| key_path(keys_dir, r));
     let signed = editor.sign(&key_sources(&online)).await?;
 
-    progress(Step::Writing);
+    writing();
+    let staged = staging.join(name.raw());
     let targets = repo_dir.join(TARGETS_DIR);
     fs::create_dir_all(&targets).map_err(io(&targets))?;
     signed.copy_target(&staged, &targets, PathExists::Skip, Some(&name)).await?;
@@ -346,13 +429,8 @@ pub async fn publish(
         fs::rename(&from, &to).map_err(io(&to))?;
     }
     fs::File::open(&metadata).and_then(|d| d.sync_all()).map_err(io(&metadata))?;
-    fs::remove_dir_all(&staging).map_err(io(&staging))?;
-    Ok(Published {
-        version: version.get(),
-        catalogue_version: cat.catalogue_version.clone(),
-        items: cat.items.len(),
-        bundle_len: bundle.len() as u64,
-    })
+    fs::remove_dir_all(staging).map_err(io(staging))?;
+    Ok(version.get())
 }
 
 /// Replaces the targets, snapshot and timestamp keys (after a suspected leak, or routinely): a
@@ -451,7 +529,9 @@ pub struct Status {
     pub expires: Vec<(&'static str, Timestamp)>,
 }
 
-pub async fn status(repo_dir: &Path) -> Result<Status, RepoError> {
+/// The repository as kiosks see it, from its own files (expiry not enforced: admins need to see
+/// what has run out).
+async fn load_local(repo_dir: &Path) -> Result<tough::Repository, RepoError> {
     let anchor = repo_dir.join("root.json");
     let root = fs::read(&anchor)
         .map_err(|_| RepoError::NotARepo { path: repo_dir.to_owned(), what: "root.json" })?;
@@ -462,10 +542,14 @@ pub async fn status(repo_dir: &Path) -> Result<Status, RepoError> {
             reason: "the repository path must be absolute".into(),
         })
     };
-    let repo = tough::RepositoryLoader::new(&root, url(METADATA_DIR)?, url(TARGETS_DIR)?)
+    Ok(tough::RepositoryLoader::new(&root, url(METADATA_DIR)?, url(TARGETS_DIR)?)
         .expiration_enforcement(tough::ExpirationEnforcement::Unsafe)
         .load()
-        .await?;
+        .await?)
+}
+
+pub async fn status(repo_dir: &Path) -> Result<Status, RepoError> {
+    let repo = load_local(repo_dir).await?;
     let Description { catalogue_version, items } = repo
         .targets()
         .signed

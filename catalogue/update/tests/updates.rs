@@ -294,3 +294,64 @@ async fn rotated_keys_are_followed_and_retired_keys_stay_retired() {
     assert_eq!(s.installed_version(), "v2");
     fs::remove_dir_all(&s.dir).unwrap();
 }
+
+#[tokio::test]
+async fn os_releases_travel_beside_the_catalogue_and_a_rolled_back_one_is_not_retried() {
+    use kiosk_catalogue_update::client::{OS_STAGED, OsOutcome};
+    let s = Setup::running_v1("os").await;
+    let bundle: Vec<u8> = (0..1_500_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
+    let bundle_path = s.dir.join("kiosk-os-amd64.raucb");
+    fs::write(&bundle_path, &bundle).unwrap();
+    let amd64 = "nanhai-kiosk-amd64";
+    let published =
+        repo::publish_os(&bundle_path, amd64, "2026.12.01-1", &s.keys, &s.repo, Lifetimes::default())
+            .await
+            .unwrap();
+    assert_eq!((published.version, published.bytes), (2, bundle.len() as u64));
+    // Publishing the OS kept the catalogue listed, and the other way round below.
+    assert!(matches!(s.client.update().await.unwrap(), Outcome::Current(r) if r.catalogue_version == "v1"));
+
+    let incoming = s.dir.join("incoming");
+    let staged = incoming.join(OS_STAGED);
+    let other = s.client.stage_os("nanhai-kiosk-arm64", "2026.11.27-1", &incoming).await.unwrap();
+    assert_eq!(other, OsOutcome::NoRelease, "another hardware family's release is not this kiosk's");
+    let outcome = s.client.stage_os(amd64, "2026.11.27-1", &incoming).await.unwrap();
+    assert_eq!(outcome, OsOutcome::Staged("2026.12.01-1".into()));
+    assert_eq!(fs::read(&staged).unwrap(), bundle);
+    assert_eq!(
+        s.client.stage_os(amd64, "2026.11.27-1", &incoming).await.unwrap(),
+        OsOutcome::Waiting("2026.12.01-1".into())
+    );
+
+    s.publish("v2", Lifetimes::default()).await;
+    assert!(matches!(s.client.update().await.unwrap(), Outcome::Applied(r) if r.catalogue_version == "v2"));
+    assert_eq!(
+        s.client.stage_os(amd64, "2026.12.01-1", &incoming).await.unwrap(),
+        OsOutcome::Current("2026.12.01-1".into()),
+        "the kiosk booted the new system"
+    );
+    // Installed, then rolled back by GRUB: the kiosk runs the old version again and must not
+    // install the same release in a loop.
+    fs::remove_file(&staged).unwrap();
+    match s.client.stage_os(amd64, "2026.11.27-1", &incoming).await {
+        Err(UpdateError::Refused(why)) => assert!(why.contains("is not running"), "{why}"),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+
+    // A newer release whose bytes were changed on the mirror: refused, nothing left to install.
+    let mut tampered = bundle.clone();
+    tampered.reverse();
+    fs::write(&bundle_path, &tampered).unwrap();
+    repo::publish_os(&bundle_path, amd64, "2026.12.02-1", &s.keys, &s.repo, Lifetimes::default())
+        .await
+        .unwrap();
+    let served = s.target_files().into_iter().find(|p| fs::read(p).unwrap() == tampered).unwrap();
+    tampered[700_000] ^= 0x40;
+    fs::write(&served, &tampered).unwrap();
+    match s.client.stage_os(amd64, "2026.11.27-1", &incoming).await {
+        Err(UpdateError::Refused(why)) => assert!(why.to_lowercase().contains("hash"), "{why}"),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert!(!staged.exists() && !incoming.join(".update.partial").exists());
+    fs::remove_dir_all(&s.dir).unwrap();
+}

@@ -131,6 +131,30 @@ fn a_healthy_kiosk_passes_and_a_broken_one_says_what_to_fix() {
     assert!(step(&report, "reader")["fix"].as_str().unwrap().contains("USB cable"));
     assert_eq!(step(&report, "outbox")["status"], "pass", "the rest is still checked");
 
+    // After an OS update the same kiosk is healthy enough to keep its new system: devices are
+    // reported, not decisive; what decides is that the kiosk's own programs run.
+    let (out, report) = check(&dir, &["--boot"]);
+    assert_eq!(out.status.code(), Some(1), "{report:#}");
+    assert_eq!(step(&report, "processes")["status"], "fail");
+    assert!(step(&report, "processes")["detail"].as_str().unwrap().contains("kiosk-ui, kiosk-sync"));
+    assert_eq!(step(&report, "printer")["required"], false);
+    let stand_ins: Vec<_> = ["kiosk-ui", "kiosk-sync"]
+        .iter()
+        .map(|name| {
+            let exe = dir.join(name);
+            std::fs::copy("/bin/sleep", &exe).unwrap();
+            Command::new(&exe).arg("60").spawn().unwrap()
+        })
+        .collect();
+    let (out, report) = check(&dir, &["--boot"]);
+    assert!(out.status.success(), "{report:#}");
+    assert_eq!(step(&report, "processes")["status"], "pass");
+    assert_eq!(step(&report, "printer")["status"], "fail", "still reported");
+    for mut p in stand_ins {
+        p.kill().unwrap();
+        p.wait().unwrap();
+    }
+
     // The same, for a person: pass/fail marks and the fix under each failure.
     let human = Command::new(BIN)
         .args(["check", "--config"])

@@ -7,9 +7,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use kiosk_catalogue_update::client::{Client, Outcome, UpdateError};
+use kiosk_catalogue_update::client::{Client, OsOutcome, Outcome, UpdateError};
 
-use crate::config::CatalogueUpdates;
+use crate::config::{CatalogueUpdates, OsUpdates};
 
 /// What the heartbeat reports; shared with the agent because checks run in their own task.
 #[derive(Debug, Clone, Default)]
@@ -18,6 +18,8 @@ pub struct CatalogueStatus {
     pub installed: Option<String>,
     /// Why the last update was refused; cleared by the next successful check.
     pub refused: Option<String>,
+    /// The last OS release check's result, for kiosks that take OS updates.
+    pub os: Option<String>,
 }
 
 #[derive(Debug)]
@@ -26,6 +28,21 @@ pub struct CatalogueSync {
     usb: Option<(PathBuf, Client)>,
     pub poll: Duration,
     status: Arc<Mutex<CatalogueStatus>>,
+    os: Option<OsUpdates>,
+}
+
+/// The running OS version (`IMAGE_VERSION=` in os-release) and the slot GRUB booted.
+pub fn running_os(os_release: &std::path::Path) -> (String, Option<String>) {
+    let version = std::fs::read_to_string(os_release)
+        .ok()
+        .and_then(|t| {
+            t.lines().find_map(|l| l.strip_prefix("IMAGE_VERSION=").map(|v| v.trim_matches('"').to_owned()))
+        })
+        .unwrap_or_else(|| "unknown".to_owned());
+    let slot = std::fs::read_to_string("/proc/cmdline")
+        .ok()
+        .and_then(|c| c.split_whitespace().find_map(|w| w.strip_prefix("rauc.slot=").map(str::to_owned)));
+    (version, slot)
 }
 
 impl CatalogueSync {
@@ -50,7 +67,13 @@ impl CatalogueSync {
             }
             None => None,
         };
-        let sync = Self { network, usb, poll: Duration::from_secs(cfg.poll_secs), status: Arc::default() };
+        let sync = Self {
+            network,
+            usb,
+            poll: Duration::from_secs(cfg.poll_secs),
+            status: Arc::default(),
+            os: cfg.os.clone(),
+        };
         sync.read_installed();
         Ok(sync)
     }
@@ -118,6 +141,34 @@ impl CatalogueSync {
             }
             Err(e) => tracing::warn!(error = %e, "catalogue update not checked; will retry"),
         }
+        if result.is_ok() {
+            self.check_os().await;
+        }
         result
+    }
+
+    /// After a successful catalogue check, the OS release from the same (now verified)
+    /// repository.
+    async fn check_os(&mut self) {
+        let Some(os) = &self.os else { return };
+        let (running, _) = running_os(&os.os_release);
+        let text = match self.network.stage_os(&os.compatible, &running, &os.incoming).await {
+            Ok(OsOutcome::NoRelease) => format!("current: {running} (no OS release published)"),
+            Ok(OsOutcome::Current(v)) => format!("current: {v}"),
+            Ok(OsOutcome::Staged(v)) => {
+                tracing::info!(version = %v, "OS release verified and staged for installation");
+                format!("staged: {v} (installs now, runs from the next boot)")
+            }
+            Ok(OsOutcome::Waiting(v)) => format!("staged: {v} (waiting for the installer)"),
+            Err(UpdateError::Refused(why)) => {
+                tracing::error!(why, "OS release refused");
+                format!("refused: {why}")
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "OS release not checked; will retry");
+                format!("not checked (will retry): {e}")
+            }
+        };
+        self.set(|s| s.os = Some(text));
     }
 }

@@ -52,6 +52,25 @@ pub struct CatalogueUpdates {
     pub install_dir: PathBuf,
     #[serde(default = "default_catalogue_poll")]
     pub poll_secs: u64,
+    /// OS releases from the same repository (images built by `images/build`).
+    #[serde(default)]
+    pub os: Option<OsUpdates>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OsUpdates {
+    /// RAUC's `compatible` of this kiosk (its /etc/rauc/system.conf): which releases fit it.
+    pub compatible: String,
+    /// Where a verified bundle is left for the root-owned installer unit.
+    pub incoming: PathBuf,
+    /// Names the running version (`IMAGE_VERSION=`).
+    #[serde(default = "default_os_release")]
+    pub os_release: PathBuf,
+}
+
+fn default_os_release() -> PathBuf {
+    PathBuf::from("/etc/os-release")
 }
 
 fn default_catalogue_poll() -> u64 {
@@ -104,7 +123,10 @@ impl Config {
         ]
         .into_iter()
         .chain(c.catalogue.iter_mut().flat_map(|u| {
-            [&mut u.trusted_root, &mut u.datastore, &mut u.install_dir].into_iter().chain(u.usb.as_mut())
+            [&mut u.trusted_root, &mut u.datastore, &mut u.install_dir]
+                .into_iter()
+                .chain(u.usb.as_mut())
+                .chain(u.os.as_mut().map(|o| &mut o.incoming))
         })) {
             if p.is_relative() {
                 *p = base.join(&*p);

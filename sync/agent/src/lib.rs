@@ -209,6 +209,12 @@ impl Agent {
             tracing::info!(recovered, "uploads interrupted by a previous run will be sent again");
         }
         let uploader = Uploader::new(&config)?;
+        if let Some(os) = config.catalogue.as_ref().and_then(|c| c.os.as_ref()) {
+            // Which system this kiosk runs, for the fleet view and the maintenance screen.
+            let (version, slot) = catalogue::running_os(&os.os_release);
+            let text = slot.map_or_else(|| version.clone(), |s| format!("{version} (slot {s})"));
+            outbox.set_device_state("os", &text, now_ms())?;
+        }
         let catalogue = match &config.catalogue {
             Some(c) => Some(CatalogueSync::new(c, &config.gateway, uploader.client.clone())?),
             None => None,
@@ -332,6 +338,11 @@ impl Agent {
         };
         if let Err(e) = self.outbox.set_device_state("catalogue_update", &text, now_ms()) {
             tracing::warn!(error = %e, "catalogue state not recorded");
+        }
+        if let Some(os) = &status.os
+            && let Err(e) = self.outbox.set_device_state("os_update", os, now_ms())
+        {
+            tracing::warn!(error = %e, "OS update state not recorded");
         }
     }
 

@@ -30,8 +30,9 @@ fn write_private(path: &Path, pem: &str) -> Result<()> {
         .with_context(|| format!("writing {}", path.display()))
 }
 
-/// Writes a CA, a server certificate for `localhost`/127.0.0.1 and a client certificate for
-/// each kiosk ID into `dir`.
+/// Writes a CA, a server certificate for `localhost`/127.0.0.1 (and 10.0.2.2, the host as a
+/// QEMU guest sees it, for the image's smoke test) and a client certificate for each kiosk ID
+/// into `dir`.
 pub fn generate(dir: &Path, kiosk_ids: &[String]) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
@@ -41,7 +42,8 @@ pub fn generate(dir: &Path, kiosk_ids: &[String]) -> Result<()> {
     let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate()?)?;
     std::fs::write(dir.join(CA), ca.pem())?;
 
-    let mut server = CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])?;
+    let mut server =
+        CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned(), "10.0.2.2".to_owned()])?;
     server.distinguished_name.push(DnType::CommonName, "kiosk-gateway");
     server.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
     let server_key = KeyPair::generate()?;

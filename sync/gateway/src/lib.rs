@@ -410,8 +410,13 @@ async fn catalogue_file(
     if !safe {
         return StatusCode::NOT_FOUND.into_response();
     }
-    match tokio::fs::read(root.join(&path)).await {
-        Ok(bytes) => ([(header::CONTENT_TYPE, "application/octet-stream")], bytes).into_response(),
+    // Streamed: OS releases are hundreds of MB.
+    match tokio::fs::File::open(root.join(&path)).await {
+        Ok(file) => (
+            [(header::CONTENT_TYPE, "application/octet-stream")],
+            axum::body::Body::from_stream(tokio_util::io::ReaderStream::new(file)),
+        )
+            .into_response(),
         Err(_) => StatusCode::NOT_FOUND.into_response(),
     }
 }
