@@ -190,7 +190,7 @@ impl App {
             return;
         }
         let case = match self.outbox.row(sub.outbox_id) {
-            Ok(Some(row)) if row.state == State::Acked => row.case_number,
+            Ok(Some(row)) if row.state == Some(State::Acked) => row.case_number,
             Ok(_) => None,
             Err(e) => {
                 tracing::warn!(error = %e, "outbox row not readable; printing without the case number");

@@ -90,7 +90,7 @@ impl DemoRig {
         std::fs::write(install.join(kiosk_catalogue_update::TARGET), kiosk_catalogue::to_bundle(&sample))?;
 
         let secret = format!("{:032x}", fastrand::u128(..));
-        std::fs::write(dir.join("app-secret"), &secret)?;
+        kiosk_gateway::certs::write_private(&dir.join("app-secret"), &secret)?;
         let gateway = runtime.block_on(kiosk_gateway::start_dev(
             dir,
             &[KIOSK_ID.to_owned()],

@@ -8,7 +8,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use clap::Parser;
 use kiosk_app::{Config as SessionConfig, Library, Session};
-use kiosk_outbox::{Options, Outbox, PayloadKey};
+use kiosk_outbox::{Options, Outbox};
 use kiosk_ui::config::Config;
 use kiosk_ui::demo::DemoRig;
 use kiosk_ui::devices::Devices;
@@ -112,9 +112,8 @@ fn run_kiosk(log: LogBuffer, path: &std::path::Path) -> Result<()> {
     register_font(config.font_dir.as_deref())?;
     let runtime = tokio::runtime::Runtime::new()?;
     let devices = Devices::start(runtime.handle(), &config.devices()?)?;
-    let outbox =
-        Outbox::open(&config.outbox, PayloadKey::load_or_create(&config.payload_key)?, Options::default())
-            .with_context(|| format!("opening the outbox {}", config.outbox.display()))?;
+    let outbox = Outbox::open_with_key_file(&config.outbox, &config.payload_key, Options::default())
+        .with_context(|| format!("opening the outbox {}", config.outbox.display()))?;
     let library = open_library(&config.catalogue)?;
     let mut session_config = SessionConfig::new(&config.kiosk_id);
     session_config.pin_hash = config.pin_hash.clone();
@@ -138,11 +137,7 @@ fn run_demo(log: LogBuffer, font_dir: Option<PathBuf>) -> Result<()> {
     );
     let rig = std::rc::Rc::new(DemoRig::start(&dir)?);
     let devices = Devices::start(rig.runtime(), &rig.device_config())?;
-    let outbox = Outbox::open(
-        &rig.outbox_path(),
-        PayloadKey::load_or_create(&rig.payload_key_path())?,
-        Options::default(),
-    )?;
+    let outbox = Outbox::open_with_key_file(&rig.outbox_path(), &rig.payload_key_path(), Options::default())?;
     let library = open_library(&rig.catalogue_path())?;
     let mut session_config = SessionConfig::new(kiosk_ui::demo::KIOSK_ID);
     session_config.pin_hash = Some(kiosk_app::pin::hash(kiosk_ui::demo::DEMO_PIN)?);

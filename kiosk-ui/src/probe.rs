@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use kiosk_app::{Config, Library, Session};
-use kiosk_outbox::{Options, Outbox, PayloadKey};
+use kiosk_outbox::{Options, Outbox};
 use slint::ComponentHandle;
 
 use crate::app::App;
@@ -51,11 +51,8 @@ pub fn run(bundle: &std::path::Path, font_dir: Option<&std::path::Path>) -> Resu
     let library = Library::new(kiosk_catalogue::Bundle::open_shared(bytes)?);
     let work = std::env::temp_dir().join(format!("kiosk-ui-probe-{}", std::process::id()));
     std::fs::create_dir_all(&work)?;
-    let outbox = Outbox::open(
-        &work.join("kiosk.db"),
-        PayloadKey::load_or_create(&work.join("payload.key"))?,
-        Options::default(),
-    )?;
+    let outbox =
+        Outbox::open_with_key_file(&work.join("kiosk.db"), &work.join("payload.key"), Options::default())?;
     let runtime = tokio::runtime::Builder::new_current_thread().build()?;
     let devices = Devices::start(runtime.handle(), &DeviceConfig::default())?;
     let items = library.len();

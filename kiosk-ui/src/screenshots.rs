@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use kiosk_app::{Config, Health, Lang, Library, Session};
 use kiosk_catalogue::model::FieldKind;
-use kiosk_outbox::{Options, Outbox, PayloadKey};
+use kiosk_outbox::{Options, Outbox};
 use slint::ComponentHandle;
 
 use crate::app::App;
@@ -75,11 +75,8 @@ pub fn run(dir: &Path, font_dir: Option<&Path>, log: crate::logbuf::LogBuffer) -
     crate::font::register(&crate::font::find(font_dir)?)?;
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let work = tempdir(dir)?;
-    let outbox = Outbox::open(
-        &work.join("kiosk.db"),
-        PayloadKey::load_or_create(&work.join("payload.key"))?,
-        Options::default(),
-    )?;
+    let outbox =
+        Outbox::open_with_key_file(&work.join("kiosk.db"), &work.join("payload.key"), Options::default())?;
     let mut config = Config::new("NH-GC-0007");
     config.pin_hash = Some(kiosk_app::pin::hash(crate::demo::DEMO_PIN)?);
     let library = sample_library();

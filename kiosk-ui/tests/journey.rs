@@ -13,7 +13,7 @@ use i_slint_backend_testing::{
     AccessibleRole, ElementHandle, ElementQuery, TestingBackend, TestingBackendOptions,
 };
 use kiosk_app::{Config, Library, Screen, Session};
-use kiosk_outbox::{Options, Outbox, PayloadKey, State};
+use kiosk_outbox::{Options, Outbox, State};
 use kiosk_ui::demo::DemoRig;
 use kiosk_ui::devices::Devices;
 use kiosk_ui::logbuf::LogBuffer;
@@ -89,12 +89,8 @@ fn a_resident_applies_on_screen_and_is_wiped() {
     let dir = std::env::temp_dir().join(format!("kiosk-ui-journey-{}", std::process::id()));
     let rig = Rc::new(DemoRig::start(&dir).unwrap());
     let devices = Devices::start(rig.runtime(), &rig.device_config()).unwrap();
-    let outbox = Outbox::open(
-        &rig.outbox_path(),
-        PayloadKey::load_or_create(&rig.payload_key_path()).unwrap(),
-        Options::default(),
-    )
-    .unwrap();
+    let outbox =
+        Outbox::open_with_key_file(&rig.outbox_path(), &rig.payload_key_path(), Options::default()).unwrap();
     let bytes = std::fs::read(rig.catalogue_path()).unwrap();
     let library = Library::new(kiosk_catalogue::Bundle::open(&bytes).unwrap());
     let mut config = Config::new(kiosk_ui::demo::KIOSK_ID);

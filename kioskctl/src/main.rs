@@ -12,7 +12,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
-use kiosk_outbox::{NewSubmission, Options, Outbox, PayloadKey, Row, State, now_ms};
+use kiosk_outbox::{AgentLock, NewSubmission, Options, Outbox, Row, Selection, State, now_ms};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -83,8 +83,36 @@ enum OutboxCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Queue a refused submission again (after the cause was fixed).
-    Retry { id: i64 },
+    /// Queue set-aside submissions (refused or quarantined) again, after the cause was fixed:
+    /// by id, or all of them, or those matching a reason and a time range.
+    #[command(group(clap::ArgGroup::new("which").required(true).multiple(true).args(["ids", "all", "reason", "since", "until"])))]
+    Retry {
+        /// Submission ids (see `list --state dead`).
+        ids: Vec<i64>,
+        /// Every set-aside submission.
+        #[arg(long)]
+        all: bool,
+        /// Only those whose last error contains this text, e.g. "HTTP 404".
+        #[arg(long)]
+        reason: Option<String>,
+        /// Only those last tried at or after this time (RFC 3339, e.g. 2026-11-30T08:00:00+08:00).
+        #[arg(long, value_parser = parse_time)]
+        since: Option<i64>,
+        /// Only those last tried before this time (RFC 3339).
+        #[arg(long, value_parser = parse_time)]
+        until: Option<i64>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Copy every readable submission of a damaged outbox into a new one; with --yes, put the
+    /// new one in place and keep the damaged file beside it (stop kiosk-ui and kiosk-sync first).
+    Salvage {
+        /// Swap the salvaged outbox into place.
+        #[arg(long)]
+        yes: bool,
+        #[arg(long)]
+        json: bool,
+    },
     /// Delete refused submissions and their payloads, after the office has handled them.
     PurgeDead {
         /// Confirm the deletion.
@@ -96,13 +124,12 @@ enum OutboxCommand {
 }
 
 fn parse_state(s: &str) -> Result<State, String> {
-    Ok(match s {
-        "pending" => State::Pending,
-        "in_flight" | "in-flight" => State::InFlight,
-        "acked" => State::Acked,
-        "dead" => State::Dead,
-        _ => return Err(format!("{s:?}: state must be pending, in_flight, acked or dead")),
-    })
+    State::parse(&s.replace('-', "_"))
+        .ok_or_else(|| format!("{s:?}: state must be pending, in_flight, acked, dead or quarantined"))
+}
+
+fn parse_time(s: &str) -> Result<i64, String> {
+    s.parse::<jiff::Timestamp>().map(|t| t.as_millisecond()).map_err(|e| format!("{s:?}: {e} (use RFC 3339)"))
 }
 
 fn paths(at: &Location) -> Result<(PathBuf, Option<PathBuf>)> {
@@ -127,7 +154,7 @@ fn print_row(r: &Row) {
     println!(
         "{:>7}  {:<9}  {:>2} tries  {:<16}  {}  {}{}",
         r.id,
-        serde_json::to_value(r.state).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
+        r.state.map_or("damaged", State::as_str),
         r.attempts,
         r.item_code,
         when(r.created_at),
@@ -161,11 +188,12 @@ fn run(cli: Cli) -> Result<u8> {
                 println!("上传中 in flight  {}", stats.in_flight);
                 println!("已受理 accepted   {}", stats.acked);
                 println!("被拒绝 refused    {}", stats.dead);
+                println!("已隔离 quarantined {}", stats.quarantined);
                 if let Some(age) = stats.oldest_pending_ms {
                     println!("最早待上传 oldest unsent  {} s ago", age / 1000);
                 }
             }
-            Ok(if stats.dead > 0 { 4 } else { 0 })
+            Ok(if stats.dead + stats.quarantined > 0 { 4 } else { 0 })
         }
         OutboxCommand::List { state, limit, json } => {
             let rows = inspect()?.list(state, limit)?;
@@ -190,11 +218,17 @@ fn run(cli: Cli) -> Result<u8> {
             }
             Ok(0)
         }
-        OutboxCommand::Retry { id } => {
-            inspect()?.requeue(id, now_ms())?;
-            println!("submission {id} queued again");
+        OutboxCommand::Retry { ids, all: _, reason, since, until, json } => {
+            let selection = Selection { ids, reason, since, until };
+            let n = inspect()?.requeue(&selection, now_ms())?;
+            if json {
+                println!("{}", serde_json::json!({ "requeued": n }));
+            } else {
+                println!("{n} submission(s) queued again");
+            }
             Ok(0)
         }
+        OutboxCommand::Salvage { yes, json } => salvage(&db, yes, json),
         OutboxCommand::PurgeDead { yes } => {
             let mut ob = inspect()?;
             let dead = ob.stats(now_ms())?.dead;
@@ -209,8 +243,11 @@ fn run(cli: Cli) -> Result<u8> {
         OutboxCommand::EnqueueSample { count } => {
             let key_path =
                 key.context("--key (or --config) is needed: sample data is encrypted like real submissions")?;
-            let key = PayloadKey::load_or_create(&key_path)?;
-            let mut ob = Outbox::open(&db, key, Options { max_pending: u64::MAX, ..Options::default() })?;
+            let mut ob = Outbox::open_with_key_file(
+                &db,
+                &key_path,
+                Options { max_pending: u64::MAX, ..Options::default() },
+            )?;
             let bar = indicatif::ProgressBar::new(count as u64);
             for i in 0..count {
                 let form = format!(
@@ -228,6 +265,60 @@ fn run(cli: Cli) -> Result<u8> {
             Ok(0)
         }
     }
+}
+
+/// Copies what can be read into `<db>.salvaged`; with `yes`, moves the damaged files aside
+/// (`<db>.damaged-<time>`, WAL and shared memory with it) and the salvaged file into place.
+fn salvage(db: &std::path::Path, yes: bool, json: bool) -> Result<u8> {
+    // The agent must not write while the files move; the UI is the technician's to stop.
+    let _lock = AgentLock::acquire(db)?;
+    let with_suffix = |suffix: &str| {
+        let mut name = db.as_os_str().to_owned();
+        name.push(suffix);
+        PathBuf::from(name)
+    };
+    let salvaged = with_suffix(".salvaged");
+    let _ = std::fs::remove_file(&salvaged);
+    let report = kiosk_outbox::salvage(db, &salvaged)?;
+    let mut moved_to = None;
+    if yes {
+        let aside = with_suffix(&format!(".damaged-{}", now_ms() / 1000));
+        for suffix in ["-wal", "-shm"] {
+            let from = with_suffix(suffix);
+            if from.exists() {
+                let mut to = aside.as_os_str().to_owned();
+                to.push(suffix);
+                std::fs::rename(&from, PathBuf::from(to))
+                    .with_context(|| format!("moving {}", from.display()))?;
+            }
+        }
+        std::fs::rename(db, &aside).with_context(|| format!("moving {} aside", db.display()))?;
+        std::fs::rename(&salvaged, db).with_context(|| format!("putting {} in place", salvaged.display()))?;
+        moved_to = Some(aside);
+    }
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({ "report": report, "damaged_kept_at": moved_to, "salvaged": if yes { db } else { &salvaged } })
+        );
+    } else {
+        println!(
+            "salvaged: {} unsent (of which {} with a damaged state, queued again), {} receipts, {} set aside; {} row(s) unreadable",
+            report.unsent, report.requeued_damaged, report.acked, report.set_aside, report.unreadable
+        );
+        match &moved_to {
+            Some(aside) => println!(
+                "the salvaged outbox is in place at {}; the damaged one is kept at {} for the vendor",
+                db.display(),
+                aside.display()
+            ),
+            None => println!(
+                "written to {}; run again with --yes to put it in place (stop kiosk-ui and kiosk-sync first)",
+                salvaged.display()
+            ),
+        }
+    }
+    Ok(if report.unreadable > 0 { 4 } else { 0 })
 }
 
 fn main() -> ExitCode {

@@ -194,7 +194,15 @@ pub fn run(args: &Args) -> Result<u8> {
 
     let outbox = state.join("outbox.db");
     let payload_key = state.join("payload.key");
-    kiosk_outbox::PayloadKey::load_or_create(&payload_key)?;
+    // The key is made once, at first provisioning; a re-provisioning keeps it (an outbox
+    // without its key is refused by load, with what to restore).
+    match kiosk_outbox::PayloadKey::load(&payload_key) {
+        Ok(_) => {}
+        Err(kiosk_outbox::OutboxError::KeyMissing { .. }) if !outbox.exists() => {
+            kiosk_outbox::PayloadKey::create(&payload_key)?;
+        }
+        Err(e) => return Err(e.into()),
+    }
     let installed = catalogue_dir.join(kiosk_catalogue_update::TARGET);
     if let Some(shipped) = &args.catalogue
         && !installed.exists()

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use kiosk_outbox::{Options, Outbox, PayloadKey, now_ms};
+use kiosk_outbox::{Options, Outbox, now_ms};
 
 const BIN: &str = env!("CARGO_BIN_EXE_kioskctl");
 
@@ -31,10 +31,7 @@ fn technicians_see_and_repair_the_queue_without_personal_data() {
     let out = ctl(&db, &["status"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out).contains("no outbox at"));
-    drop(
-        Outbox::open(&db, PayloadKey::load_or_create(&dir.join("payload.key")).unwrap(), Options::default())
-            .unwrap(),
-    );
+    drop(Outbox::open_with_key_file(&db, &dir.join("payload.key"), Options::default()).unwrap());
 
     let out = ctl(&db, &["enqueue-sample", "5"]);
     assert!(out.status.success(), "{}", text(&out));
@@ -42,11 +39,9 @@ fn technicians_see_and_repair_the_queue_without_personal_data() {
     assert_eq!(v["pending"], 5);
 
     // One is refused by the gateway, as the agent would record it.
-    let mut ob =
-        Outbox::open(&db, PayloadKey::load_or_create(&dir.join("payload.key")).unwrap(), Options::default())
-            .unwrap();
+    let mut ob = Outbox::open_with_key_file(&db, &dir.join("payload.key"), Options::default()).unwrap();
     let claimed = ob.claim_due("test", now_ms(), 1, Duration::from_secs(60)).unwrap();
-    ob.dead_letter(claimed[0].id, Some(422), "HTTP 422 invalid_body: missing field").unwrap();
+    ob.dead_letter(claimed[0].id, Some(422), "HTTP 422 invalid_body: missing field", now_ms()).unwrap();
     let id = claimed[0].id.to_string();
 
     let out = ctl(&db, &["status"]);
@@ -64,7 +59,7 @@ fn technicians_see_and_repair_the_queue_without_personal_data() {
     assert!(ctl(&db, &["retry", &id]).status.success());
     assert_eq!(ctl(&db, &["retry", &id]).status.code(), Some(1), "only refused submissions can be retried");
     let claimed = ob.claim_due("test", now_ms(), 10, Duration::from_secs(60)).unwrap();
-    ob.dead_letter(claimed[0].id, Some(422), "again").unwrap();
+    ob.dead_letter(claimed[0].id, Some(422), "again", now_ms()).unwrap();
     let out = ctl(&db, &["purge-dead"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out).contains("--yes"));

@@ -47,7 +47,8 @@ pub struct CheckArgs {
 /// The processes a working kiosk runs (their /proc comm names).
 const KIOSK_PROCESSES: [&str; 2] = ["kiosk-ui", "kiosk-sync"];
 /// Steps whose failure `--boot` reports without failing the check.
-const NOT_THE_SYSTEMS_FAULT: [&str; 6] = ["reader", "card", "printer", "test_slip", "scanner", "gateway"];
+const NOT_THE_SYSTEMS_FAULT: [&str; 8] =
+    ["reader", "card", "printer", "test_slip", "scanner", "gateway", "clock_offset", "quarantine"];
 
 /// The parts of the kiosk's configuration this needs (kiosk-ui's file has more).
 #[derive(Debug, Default, Deserialize)]
@@ -56,6 +57,8 @@ struct KioskConfig {
     kiosk_id: Option<String>,
     #[serde(default)]
     outbox: Option<PathBuf>,
+    #[serde(default)]
+    payload_key: Option<PathBuf>,
     #[serde(default)]
     reader: Option<ReaderConfig>,
     #[serde(default)]
@@ -381,26 +384,59 @@ fn check_outbox(list: &mut Checklist, config: &KioskConfig) {
     let Some(path) = &config.outbox else {
         return list.skip("outbox", TITLE, "no outbox in the configuration");
     };
-    match Outbox::open_for_inspection(path, Options::default()).and_then(|o| o.stats(kiosk_outbox::now_ms()))
+    let outbox = match Outbox::open_for_inspection(path, Options::default()) {
+        Ok(o) => o,
+        Err(e @ kiosk_outbox::OutboxError::Corrupt { .. }) => {
+            return list.fail(
+                "outbox",
+                TITLE,
+                e.to_string(),
+                "stop kiosk-ui and kiosk-sync, run `kioskctl outbox salvage --config /etc/kiosk/kiosk-sync.toml --yes`, start them again",
+            );
+        }
+        Err(e) => {
+            return list.fail(
+                "outbox",
+                TITLE,
+                e.to_string(),
+                "do not delete it: copy the file off for the vendor, then `kioskctl outbox status` for details",
+            );
+        }
+    };
+    let stats = match outbox.stats(kiosk_outbox::now_ms()) {
+        Ok(s) => s,
+        Err(e) => return list.fail("outbox", TITLE, e.to_string(), "`kioskctl outbox status` for details"),
+    };
+    if let Some(key) = &config.payload_key
+        && let Err(e) = outbox.check_key_file(key)
     {
-        Ok(stats) => list.pass(
-            "outbox",
-            TITLE,
-            format!(
-                "{} healthy: pending {}, acknowledged {}, needing a technician {}{}",
-                path.display(),
-                stats.pending + stats.in_flight,
-                stats.acked,
-                stats.dead,
-                if stats.dead > 0 { " (see `kioskctl outbox list`)" } else { "" }
-            ),
-        ),
-        Err(e) => list.fail(
+        return list.fail(
             "outbox",
             TITLE,
             e.to_string(),
-            "do not delete it: copy the file off for the vendor, then `kioskctl outbox status` for details",
+            "put the kiosk's own payload key back from the provisioning backup (mode 0600); never let the kiosk make a new one while submissions wait",
+        );
+    }
+    list.pass(
+        "outbox",
+        TITLE,
+        format!(
+            "{} healthy: pending {}, acknowledged {}, refused {}, quarantined {}{}",
+            path.display(),
+            stats.pending + stats.in_flight,
+            stats.acked,
+            stats.dead,
+            stats.quarantined,
+            if stats.dead > 0 { " (see `kioskctl outbox list --state dead`)" } else { "" }
         ),
+    );
+    if stats.quarantined > 0 {
+        list.fail(
+            "quarantine",
+            "隔离的申请 quarantined submissions",
+            format!("{} submission(s) whose payload this kiosk's key cannot open were set aside", stats.quarantined),
+            "`kioskctl outbox list --state quarantined`; if the kiosk's key file was replaced, restore the original and run `kioskctl outbox retry --all`",
+        );
     }
 }
 
@@ -458,6 +494,27 @@ fn check_clock(list: &mut Checklist) {
     }
 }
 
+/// The clock against the gateway's (its `Date` header, seen by the heartbeat).
+fn check_clock_offset(list: &mut Checklist, offset_ms: Option<i64>) {
+    const TITLE: &str = "时钟偏差 clock offset";
+    match offset_ms {
+        None => list.skip("clock_offset", TITLE, "the gateway's answer carried no Date header"),
+        Some(ms) => {
+            let words = kiosk_sync::clock_words(ms);
+            if words == "ok" {
+                list.pass("clock_offset", TITLE, format!("within {} s of the gateway", ms.abs() / 1000 + 1));
+            } else {
+                list.fail(
+                    "clock_offset",
+                    TITLE,
+                    words,
+                    "check NTP (`timedatectl`), the network's time server and the RTC battery",
+                );
+            }
+        }
+    }
+}
+
 fn check_processes(list: &mut Checklist) {
     const TITLE: &str = "终端程序 kiosk processes";
     let running: Vec<String> = std::fs::read_dir("/proc")
@@ -486,13 +543,20 @@ fn check_gateway(list: &mut Checklist, sync_config: &Path) {
     if !sync_config.exists() {
         return list.skip("gateway", TITLE, format!("{} not found", sync_config.display()));
     }
-    let result = (|| -> Result<()> {
+    // Observes only: a heartbeat from the outbox opened for inspection. No lock, key or lease
+    // is taken, so a running agent is never disturbed.
+    let result = (|| -> Result<Option<i64>> {
         let config = kiosk_sync::Config::load(sync_config)?;
-        let agent = kiosk_sync::Agent::new(config)?;
-        tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(agent.send_heartbeat())
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?
+            .block_on(kiosk_sync::probe_gateway(&config))
     })();
     match result {
-        Ok(()) => list.pass("gateway", TITLE, "reachable with the kiosk's certificate; a heartbeat was accepted"),
+        Ok(offset) => {
+            list.pass("gateway", TITLE, "reachable with the kiosk's certificate; a heartbeat was accepted");
+            check_clock_offset(list, offset);
+        }
         Err(e) => list.fail(
             "gateway",
             TITLE,

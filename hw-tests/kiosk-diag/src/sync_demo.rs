@@ -6,8 +6,8 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use kiosk_gateway::{Faults, certs};
-use kiosk_outbox::{NewSubmission, Options, Outbox, PayloadKey, State, now_ms};
-use kiosk_sync::{Agent, Config};
+use kiosk_outbox::{NewSubmission, Options, Outbox, State, now_ms};
+use kiosk_sync::{Agent, Config, Drained};
 
 const KIOSK: &str = "NH-GC-0007";
 
@@ -20,7 +20,7 @@ pub async fn run(dir: &Path) -> Result<String> {
     let _ = std::fs::remove_dir_all(dir);
     std::fs::create_dir_all(dir)?;
     let secret = format!("{:032x}", fastrand::u128(..));
-    std::fs::write(dir.join("app-secret"), &secret)?;
+    certs::write_private(&dir.join("app-secret"), &secret)?;
     let faults = Faults { server_error: 0.25, drop: 0.25, ..Faults::default() };
     let running =
         kiosk_gateway::start_dev(dir, &[KIOSK.to_owned()], "kiosk-dev", secret.as_bytes(), faults, 7, None)
@@ -38,8 +38,7 @@ pub async fn run(dir: &Path) -> Result<String> {
     let config = Config::load(&dir.join("kiosk-sync.toml"))?;
 
     // The UI's side: one transaction, then the slip may print.
-    let mut outbox =
-        Outbox::open(&config.outbox, PayloadKey::load_or_create(&config.payload_key)?, Options::default())?;
+    let mut outbox = Outbox::open_with_key_file(&config.outbox, &config.payload_key, Options::default())?;
     let form = r#"{"item_code":"440605-JZZ-001","kiosk_id":"NH-GC-0007","form":{"name":"陈喆","id_number":"440605199005171237","reason":"居住证申领"}}"#;
     let mine = outbox.enqueue(
         &NewSubmission { item_code: "440605-JZZ-001", stream_key: "", payload: form.as_bytes() },
@@ -65,14 +64,15 @@ pub async fn run(dir: &Path) -> Result<String> {
         "Uploading over mutual TLS to the reference gateway, which fails 25% with 5xx and drops 25% after filing",
     );
     let mut agent = Agent::new(config)?;
-    anyhow::ensure!(agent.drain().await?, "a submission was refused");
+    let drained = agent.drain(std::time::Duration::from_secs(60)).await?;
+    anyhow::ensure!(drained == Drained::Empty { set_aside: 0 }, "the queue did not drain: {drained:?}");
     let counts = running.gateway.store().counts()?;
     println!(
         "  filed {} cases; {} faults injected; {} repeats answered with the first case (no second case filed)",
         counts.accepted, counts.faults_injected, counts.duplicates
     );
     let receipt = agent.outbox.row(mine.id)?.context("the receipt")?;
-    anyhow::ensure!(receipt.state == State::Acked, "not acknowledged");
+    anyhow::ensure!(receipt.state == Some(State::Acked), "not acknowledged");
     let case = receipt.case_number.context("a case number")?;
     println!("  办件编号 case number {case}; the queued personal data was deleted, the receipt kept");
     agent.send_heartbeat().await?;

@@ -9,7 +9,7 @@ use kiosk_escpos::sim::{PrinterSim, SimServer};
 use kiosk_gateway::{Faults, certs};
 use kiosk_idcard::SamId;
 use kiosk_idcard::sim::{PtySim, Simulator, sample_cards};
-use kiosk_outbox::{Options, Outbox, PayloadKey};
+use kiosk_outbox::{Options, Outbox};
 use serialport::{SerialPort, TTYPort};
 
 const BIN: &str = env!("CARGO_BIN_EXE_kiosk-diag");
@@ -54,8 +54,7 @@ fn a_healthy_kiosk_passes_and_a_broken_one_says_what_to_fix() {
     let (_scanner_host, scanner_device) = TTYPort::pair().unwrap();
     let scanner_path = scanner_device.name().unwrap();
     let outbox = dir.join("kiosk.db");
-    Outbox::open(&outbox, PayloadKey::load_or_create(&dir.join("payload.key")).unwrap(), Options::default())
-        .unwrap();
+    Outbox::open_with_key_file(&outbox, &dir.join("payload.key"), Options::default()).unwrap();
     std::fs::write(
         dir.join("kiosk-ui.toml"),
         format!(
@@ -68,7 +67,7 @@ fn a_healthy_kiosk_passes_and_a_broken_one_says_what_to_fix() {
     )
     .unwrap();
 
-    std::fs::write(dir.join("app-secret"), "s3cret-s3cret-s3cret").unwrap();
+    kiosk_gateway::certs::write_private(&dir.join("app-secret"), "s3cret-s3cret-s3cret").unwrap();
     let running = runtime
         .block_on(kiosk_gateway::start_dev(
             &dir,

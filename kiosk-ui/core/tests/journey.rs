@@ -9,7 +9,7 @@ use kiosk_app::session::ListSource;
 use kiosk_app::{Config, Idle, Lang, Library, Notice, Printing, Screen, Session};
 use kiosk_catalogue::model::FieldKind;
 use kiosk_idcard::IdCard;
-use kiosk_outbox::{Options, Outbox, PayloadKey, State};
+use kiosk_outbox::{Options, Outbox, State};
 use kiosk_scanner::{Scan, ScanKind};
 
 fn library(version: &str) -> Arc<Library> {
@@ -47,12 +47,7 @@ mod tempdir {
 fn fixture(tag: &str) -> Fixture {
     let dir = tempdir::new(tag);
     let db = dir.0.join("kiosk.db");
-    let outbox = Outbox::open(
-        &db,
-        PayloadKey::load_or_create(&dir.0.join("payload.key")).unwrap(),
-        Options::default(),
-    )
-    .unwrap();
+    let outbox = Outbox::open_with_key_file(&db, &dir.0.join("payload.key"), Options::default()).unwrap();
     let mut config = Config::new("NH-GC-0007");
     config.pin_hash = Some(kiosk_app::pin::hash("482915").unwrap());
     let t = Instant::now();
@@ -170,7 +165,7 @@ fn a_resident_applies_gets_a_masked_slip_and_is_wiped() {
     assert_eq!(s.screen, Screen::Submitting);
     let sub = s.submission().unwrap();
     let row = f.outbox.row(sub.outbox_id).unwrap().unwrap();
-    assert_eq!(row.state, State::Pending);
+    assert_eq!(row.state, Some(State::Pending));
     assert_eq!(row.idempotency_key, sub.receipt.submission_id);
     let raw = std::fs::read(&f.db).unwrap();
     let wal = std::fs::read(f.db.with_extension("db-wal")).unwrap_or_default();
@@ -358,9 +353,9 @@ fn reach_confirm(s: &mut Session, t: Instant) {
 fn a_full_outbox_refuses_with_a_notice_and_keeps_what_it_holds() {
     let mut f = fixture("full");
     // Back-pressure: the outbox takes one unsent submission and refuses the next.
-    f.outbox = Outbox::open(
+    f.outbox = Outbox::open_with_key_file(
         &f.db,
-        PayloadKey::load_or_create(&f.db.with_file_name("payload.key")).unwrap(),
+        &f.db.with_file_name("payload.key"),
         Options { max_pending: 1, ..Options::default() },
     )
     .unwrap();
@@ -374,5 +369,5 @@ fn a_full_outbox_refuses_with_a_notice_and_keeps_what_it_holds() {
     assert_eq!(f.session.screen, Screen::Confirm, "the resident stays on the confirmation");
     assert_eq!(f.session.notice, Some(Notice::SubmitFailed));
     assert!(f.session.submission().is_none(), "no slip for what was not queued");
-    assert_eq!(f.outbox.row(first).unwrap().unwrap().state, State::Pending, "the queued one is kept");
+    assert_eq!(f.outbox.row(first).unwrap().unwrap().state, Some(State::Pending), "the queued one is kept");
 }

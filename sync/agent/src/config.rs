@@ -26,6 +26,8 @@ pub struct Config {
     pub payload_key: PathBuf,
     #[serde(default)]
     pub upload: Upload,
+    #[serde(default)]
+    pub queue: Queue,
     /// Send heartbeats to this MQTT broker instead of the gateway.
     #[serde(default)]
     pub mqtt: Option<crate::mqtt::MqttConfig>,
@@ -103,6 +105,32 @@ impl Default for Upload {
     }
 }
 
+/// The outbox's limits, shared with the UI through the same defaults.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Queue {
+    /// Days an acknowledged submission's receipt (item, case number, times; no personal data) is
+    /// kept for technicians before it is deleted.
+    pub receipt_retention_days: u64,
+    /// The outbox's size cap.
+    pub max_mib: u64,
+}
+
+impl Default for Queue {
+    fn default() -> Self {
+        Self { receipt_retention_days: 90, max_mib: (kiosk_outbox::DEFAULT_MAX_PAGES * 4096) >> 20 }
+    }
+}
+
+impl Queue {
+    pub fn options(&self) -> kiosk_outbox::Options {
+        kiosk_outbox::Options {
+            max_pages: Some(self.max_mib * (1 << 20) / 4096),
+            ..kiosk_outbox::Options::default()
+        }
+    }
+}
+
 fn default_signature() -> String {
     "HMAC-SHA256".into()
 }
@@ -133,7 +161,45 @@ impl Config {
             }
         }
         c.algorithm()?;
+        c.validate().with_context(|| format!("in {}", path.display()))?;
         Ok(c)
+    }
+
+    /// Values that would hang or storm the agent are refused by name, before anything runs.
+    fn validate(&self) -> Result<()> {
+        let u = &self.upload;
+        let checks: [(bool, &str); 8] = [
+            (u.concurrency >= 1 && u.concurrency <= 64, "upload.concurrency must be between 1 and 64"),
+            (
+                u.timeout_ms >= 100 && u.timeout_ms <= 300_000,
+                "upload.timeout_ms must be between 100 and 300000",
+            ),
+            (u.poll_ms >= 10 && u.poll_ms <= 600_000, "upload.poll_ms must be between 10 and 600000"),
+            (u.backoff_base_ms >= 1, "upload.backoff_base_ms must be at least 1"),
+            (
+                u.backoff_cap_ms >= u.backoff_base_ms && u.backoff_cap_ms <= 24 * 3600 * 1000,
+                "upload.backoff_cap_ms must be at least backoff_base_ms and at most a day (86400000)",
+            ),
+            (u.heartbeat_secs >= 1, "upload.heartbeat_secs must be at least 1"),
+            (self.queue.receipt_retention_days >= 1, "queue.receipt_retention_days must be at least 1"),
+            (self.queue.max_mib >= 1, "queue.max_mib must be at least 1"),
+        ];
+        for (ok, why) in checks {
+            anyhow::ensure!(ok, "{why}");
+        }
+        url::Url::parse(&self.gateway)
+            .ok()
+            .filter(|u| u.scheme() == "https")
+            .with_context(|| format!("gateway {:?} must be an https:// URL", self.gateway))?;
+        Ok(())
+    }
+
+    /// The secrets this agent reads must be its own: checked at start, with the chmod to run.
+    pub fn check_secret_modes(&self) -> Result<()> {
+        for p in [&self.app_secret_file, &self.client_key] {
+            kiosk_outbox::key::check_private(p).map_err(anyhow::Error::msg)?;
+        }
+        Ok(())
     }
 
     pub fn algorithm(&self) -> Result<Algorithm> {

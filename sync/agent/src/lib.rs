@@ -1,18 +1,27 @@
 //! The sync agent: leases due submissions from the outbox, uploads them signed over mutual TLS,
-//! records each answer (accepted → receipt, retry → persisted full-jitter backoff, refused →
-//! dead letter), and reports the kiosk's health in heartbeats. Delivery is at-least-once; the
-//! gateway's idempotency-key dedup makes it exactly once.
+//! records each answer (accepted → receipt, retry → persisted full-jitter backoff, refused by the
+//! service network → dead letter), and reports the kiosk's health in heartbeats. Delivery is
+//! at-least-once; the gateway's idempotency-key dedup makes it exactly once.
+//!
+//! One agent holds an outbox at a time ([`AgentLock`]). A `Retry-After` pauses every upload for
+//! as long as it says; a 4xx that is not the service network's own refusal is retried and
+//! reported, never dead-lettered; answers the outbox cannot take yet are kept and recorded
+//! before anything new is leased; the gateway's `Date` corrects the time requests are signed
+//! with, and the offset is reported.
 
 pub mod catalogue;
 pub mod config;
 pub mod mqtt;
 
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use kiosk_outbox::{Claimed, Options, Outbox, PayloadKey, now_ms};
+use bytes::Bytes;
+use kiosk_outbox::{AgentLock, Answer, Claimed, Outbox, now_ms};
 use kiosk_sync_proto::{self as proto, Accepted, Heartbeat, Verdict};
+use zeroize::Zeroizing;
 
 pub use catalogue::{CatalogueStatus, CatalogueSync};
 pub use config::Config;
@@ -21,9 +30,25 @@ pub use config::Config;
 #[derive(Debug)]
 pub enum Sent {
     Accepted(Accepted),
-    Retry { status: Option<u16>, retry_after: Option<Duration>, error: String },
-    Reauthenticate { status: u16, error: String },
-    Refused { status: u16, error: String },
+    Retry {
+        status: Option<u16>,
+        retry_after: Option<Duration>,
+        error: String,
+    },
+    /// The gateway refused the kiosk's credentials or clock (401, or its 403 `kiosk_mismatch`).
+    Reauthenticate {
+        status: u16,
+        error: String,
+    },
+    /// A 4xx that is not the service network's refusal: a proxy or a wrong gateway address.
+    Misrouted {
+        status: u16,
+        error: String,
+    },
+    Refused {
+        status: u16,
+        error: String,
+    },
 }
 
 /// Full-jitter exponential backoff: a random wait between zero and min(cap, base · 2^attempt).
@@ -32,15 +57,35 @@ pub fn full_jitter(attempt: u32, base: Duration, cap: Duration, rng: &mut fastra
     Duration::from_millis(rng.u64(0..=ceiling.as_millis() as u64))
 }
 
+/// The longest pause a gateway's `Retry-After` can impose: hours are honoured, a garbled
+/// header of years is not.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 3600);
+
+/// A clock offset the agent tolerates without reporting it.
+const CLOCK_REPORT_MS: i64 = 30_000;
+
 /// Signs and sends requests to the gateway.
-#[derive(Debug)]
 pub struct Uploader {
     pub(crate) client: reqwest::Client,
     base: String,
     kiosk_id: String,
     app_key: String,
-    secret: Vec<u8>,
+    secret: Zeroizing<Vec<u8>>,
     alg: proto::Algorithm,
+    /// The gateway's clock minus ours, in ms, from the `Date` header of its last answer. Requests
+    /// are signed with the corrected time, so a kiosk whose clock drifted keeps uploading (the
+    /// gateway's replay window still holds) and reports the drift instead of going silent.
+    offset_ms: AtomicI64,
+    offset_known: AtomicBool,
+}
+
+impl std::fmt::Debug for Uploader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Uploader")
+            .field("base", &self.base)
+            .field("kiosk_id", &self.kiosk_id)
+            .finish_non_exhaustive()
+    }
 }
 
 fn nonce() -> String {
@@ -51,10 +96,12 @@ fn nonce() -> String {
 
 impl Uploader {
     pub fn new(config: &Config) -> Result<Self> {
-        let read = |p: &std::path::Path| std::fs::read(p).with_context(|| format!("reading {}", p.display()));
+        let read = |p: &std::path::Path| {
+            std::fs::read(p).map(Zeroizing::new).with_context(|| format!("reading {}", p.display()))
+        };
         let ca = reqwest::Certificate::from_pem(&read(&config.ca)?).context("the gateway CA")?;
         let mut identity_pem = read(&config.client_cert)?;
-        identity_pem.extend(read(&config.client_key)?);
+        identity_pem.extend(read(&config.client_key)?.iter());
         let identity =
             reqwest::Identity::from_pem(&identity_pem).context("the kiosk's client certificate and key")?;
         let client = reqwest::Client::builder()
@@ -65,7 +112,7 @@ impl Uploader {
             .pool_idle_timeout(Duration::from_secs(90))
             .build()
             .context("building the HTTPS client")?;
-        let secret = read(&config.app_secret_file)?.trim_ascii().to_vec();
+        let secret = Zeroizing::new(read(&config.app_secret_file)?.trim_ascii().to_vec());
         Ok(Self {
             client,
             base: config.gateway.trim_end_matches('/').to_owned(),
@@ -73,14 +120,53 @@ impl Uploader {
             app_key: config.app_key.clone(),
             secret,
             alg: config.algorithm()?,
+            offset_ms: AtomicI64::new(0),
+            offset_known: AtomicBool::new(false),
         })
     }
 
-    fn signed_post(&self, path: &str, idempotency_key: &str, body: Vec<u8>) -> reqwest::RequestBuilder {
-        let (timestamp, nonce) = (now_ms() / 1000, nonce());
-        let signature =
-            proto::Signed { method: "POST", path, timestamp, nonce: &nonce, idempotency_key, body: &body }
-                .sign(self.alg, &self.secret);
+    /// The mutual-TLS client, for the update repository on the same gateway.
+    pub fn https_client(&self) -> reqwest::Client {
+        self.client.clone()
+    }
+
+    /// Our clock minus the gateway's, in ms, once an answer told us.
+    pub fn clock_offset_ms(&self) -> Option<i64> {
+        self.offset_known.load(Ordering::Relaxed).then(|| -self.offset_ms.load(Ordering::Relaxed))
+    }
+
+    /// Learns the gateway's time from an answer's `Date` header (one-second resolution: offsets
+    /// under two seconds are noise and ignored).
+    fn learn_clock(&self, headers: &reqwest::header::HeaderMap) {
+        let Some(date) = headers.get(reqwest::header::DATE).and_then(|v| v.to_str().ok()) else { return };
+        let Ok(theirs) = httpdate::parse_http_date(date) else { return };
+        let theirs = theirs.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
+        let offset = theirs - now_ms();
+        let offset = if offset.abs() < 2_000 { 0 } else { offset };
+        self.offset_ms.store(offset, Ordering::Relaxed);
+        self.offset_known.store(true, Ordering::Relaxed);
+    }
+
+    fn signed_post(
+        &self,
+        path: &str,
+        idempotency_key: &str,
+        body: reqwest::Body,
+        bytes: &[u8],
+    ) -> reqwest::RequestBuilder {
+        let timestamp = (now_ms() + self.offset_ms.load(Ordering::Relaxed)) / 1000;
+        let nonce = nonce();
+        let signature = proto::Signed {
+            method: "POST",
+            path,
+            kiosk_id: &self.kiosk_id,
+            app_key: &self.app_key,
+            timestamp,
+            nonce: &nonce,
+            idempotency_key,
+            body: bytes,
+        }
+        .sign(self.alg, &self.secret);
         let mut req = self
             .client
             .post(format!("{}{path}", self.base))
@@ -97,34 +183,53 @@ impl Uploader {
         req.body(body)
     }
 
-    /// Uploads one submission; never fails, every outcome is a [`Sent`].
+    /// Uploads one submission; never fails, every outcome is a [`Sent`]. A 401 for the clock is
+    /// sent once more at once, signed with the time the gateway's answer carried.
     pub async fn send(&self, c: &Claimed) -> Sent {
+        let first = self.send_once(c).await;
+        match &first {
+            Sent::Reauthenticate { error, .. }
+                if error.contains(proto::CLOCK_SKEW) && self.clock_offset_ms().is_some() =>
+            {
+                tracing::warn!(
+                    offset_ms = self.clock_offset_ms(),
+                    "the gateway refused our clock; signing with its time"
+                );
+                self.send_once(c).await
+            }
+            _ => first,
+        }
+    }
+
+    async fn send_once(&self, c: &Claimed) -> Sent {
+        // The request owns a wiped-on-drop copy of the form: no plaintext outlives the upload.
+        let body = Bytes::from_owner(c.payload.clone());
         let response = match self
-            .signed_post(proto::PATH_SUBMISSIONS, &c.idempotency_key, c.payload.to_vec())
+            .signed_post(proto::PATH_SUBMISSIONS, &c.idempotency_key, body.clone().into(), &body)
             .send()
             .await
         {
             Ok(r) => r,
             Err(e) => return Sent::Retry { status: None, retry_after: None, error: describe(&e) },
         };
+        drop(body);
+        self.learn_clock(response.headers());
         let status = response.status().as_u16();
         let retry_after = response
             .headers()
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
+            .map(|s| Duration::from_secs(s).min(MAX_RETRY_AFTER));
         let body = match response.bytes().await {
             Ok(b) => b,
             Err(e) => return Sent::Retry { status: Some(status), retry_after, error: describe(&e) },
         };
-        let problem = || {
-            serde_json::from_slice::<proto::Problem>(&body).map_or_else(
-                |_| format!("HTTP {status}"),
-                |p| format!("HTTP {status} {}: {}", p.code, p.message),
-            )
-        };
-        match proto::classify(status) {
+        let problem = serde_json::from_slice::<proto::Problem>(&body).ok();
+        let said = problem
+            .as_ref()
+            .map_or_else(|| format!("HTTP {status}"), |p| format!("HTTP {status} {}: {}", p.code, p.message));
+        match proto::classify(status, problem.as_ref()) {
             Verdict::Accepted => match serde_json::from_slice::<Accepted>(&body) {
                 Ok(a) => Sent::Accepted(a),
                 Err(e) => Sent::Retry {
@@ -133,19 +238,28 @@ impl Uploader {
                     error: format!("unreadable answer: {e}"),
                 },
             },
-            Verdict::Retry => Sent::Retry { status: Some(status), retry_after, error: problem() },
-            Verdict::Reauthenticate => Sent::Reauthenticate { status, error: problem() },
-            Verdict::DeadLetter => Sent::Refused { status, error: problem() },
+            Verdict::Retry => Sent::Retry { status: Some(status), retry_after, error: said },
+            Verdict::Reauthenticate => Sent::Reauthenticate { status, error: said },
+            Verdict::Misrouted => Sent::Misrouted {
+                status,
+                error: format!(
+                    "{said} from {}{} is not the service network's answer (a proxy, or a wrong `gateway` address in kiosk-sync.toml?)",
+                    self.base,
+                    proto::PATH_SUBMISSIONS
+                ),
+            },
+            Verdict::DeadLetter => Sent::Refused { status, error: said },
         }
     }
 
     pub async fn heartbeat(&self, hb: &Heartbeat) -> Result<()> {
         let body = serde_json::to_vec(hb)?;
         let r = self
-            .signed_post(proto::PATH_HEARTBEATS, "", body)
+            .signed_post(proto::PATH_HEARTBEATS, "", body.clone().into(), &body)
             .send()
             .await
             .map_err(|e| anyhow::anyhow!(describe(&e)))?;
+        self.learn_clock(r.headers());
         anyhow::ensure!(r.status().is_success(), "gateway answered the heartbeat with HTTP {}", r.status());
         Ok(())
     }
@@ -170,11 +284,15 @@ fn describe(e: &reqwest::Error) -> String {
 }
 
 /// The counts of one pass over the due submissions.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Round {
     pub accepted: usize,
     pub retried: usize,
     pub refused: usize,
+    /// The gateway refused the kiosk's credentials or clock: the words to report.
+    pub auth_failed: Option<String>,
+    /// Uploads wait for the gateway's Retry-After until this time (ms).
+    pub paused_until: Option<i64>,
 }
 
 impl Round {
@@ -183,8 +301,22 @@ impl Round {
     }
 }
 
+/// How a `--drain` ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Drained {
+    /// Nothing is left to send; `set_aside` submissions were refused or quarantined by this run.
+    Empty { set_aside: u64 },
+    /// `left` submissions wait past the drain's patience (a Retry-After, a long backoff) until
+    /// `until`; the daemon sends them then.
+    Waiting { left: u64, until: i64 },
+    /// The gateway refused the kiosk's credentials or clock.
+    AuthFailed(String),
+}
+
 pub struct Agent {
     pub outbox: Outbox,
+    /// Held for the agent's life: one agent per outbox.
+    _lock: AgentLock,
     /// Taken by [`Agent::run`] into a task of its own.
     pub catalogue: Option<CatalogueSync>,
     catalogue_status: Option<Arc<Mutex<CatalogueStatus>>>,
@@ -192,6 +324,13 @@ pub struct Agent {
     config: Config,
     owner: String,
     rng: fastrand::Rng,
+    /// Answers the outbox could not take yet (locked or full): recorded before anything new is
+    /// leased, so nothing the gateway said is lost and no lease is left to run out for nothing.
+    unrecorded: Vec<(i64, Answer)>,
+    /// Why uploads are not getting through, for heartbeats and the maintenance screen.
+    problem: Option<String>,
+    /// The outbox turned out damaged while running: nothing more is written to it.
+    damaged: Option<String>,
 }
 
 impl std::fmt::Debug for Agent {
@@ -202,18 +341,26 @@ impl std::fmt::Debug for Agent {
 
 impl Agent {
     pub fn new(config: Config) -> Result<Self> {
-        let key = PayloadKey::load_or_create(&config.payload_key)?;
-        let mut outbox = Outbox::open(&config.outbox, key, Options::default())?;
-        let recovered = outbox.recover_in_flight()?;
-        if recovered > 0 {
-            tracing::info!(recovered, "uploads interrupted by a previous run will be sent again");
+        config.check_secret_modes()?;
+        let lock = AgentLock::acquire(&config.outbox)?;
+        let mut outbox =
+            Outbox::open_with_key_file(&config.outbox, &config.payload_key, config.queue.options())?;
+        match outbox.recover_in_flight(&lock) {
+            Ok(0) => {}
+            Ok(recovered) => {
+                tracing::info!(recovered, "uploads interrupted by a previous run will be sent again")
+            }
+            // Their leases run out and are taken over by the first claim after that.
+            Err(e) => tracing::warn!(error = %e, "interrupted uploads not released yet"),
         }
         let uploader = Uploader::new(&config)?;
         if let Some(os) = config.catalogue.as_ref().and_then(|c| c.os.as_ref()) {
             // Which system this kiosk runs, for the fleet view and the maintenance screen.
             let (version, slot) = catalogue::running_os(&os.os_release);
             let text = slot.map_or_else(|| version.clone(), |s| format!("{version} (slot {s})"));
-            outbox.set_device_state("os", &text, now_ms())?;
+            if let Err(e) = outbox.set_device_state("os", &text, now_ms()) {
+                tracing::warn!(error = %e, "OS version not recorded");
+            }
         }
         let catalogue = match &config.catalogue {
             Some(c) => Some(CatalogueSync::new(c, &config.gateway, uploader.client.clone())?),
@@ -221,37 +368,84 @@ impl Agent {
         };
         Ok(Self {
             outbox,
+            _lock: lock,
             catalogue_status: catalogue.as_ref().map(CatalogueSync::status),
             catalogue,
             uploader,
             owner: format!("kiosk-sync/{}", std::process::id()),
             rng: fastrand::Rng::new(),
             config,
+            unrecorded: Vec::new(),
+            problem: None,
+            damaged: None,
         })
+    }
+
+    /// Records the answers kept from earlier rounds; true when none is left over.
+    fn record_answers(&mut self) -> Result<(), kiosk_outbox::OutboxError> {
+        if self.unrecorded.is_empty() {
+            return Ok(());
+        }
+        let results = self.outbox.record(&self.unrecorded, now_ms())?;
+        for ((id, _), result) in self.unrecorded.iter().zip(results) {
+            if let Err(e) = result {
+                tracing::warn!(id, error = %e, "answer not recorded: the submission was no longer leased");
+            }
+        }
+        self.unrecorded.clear();
+        Ok(())
     }
 
     /// Uploads what is due now, `concurrency` at a time, and records every answer.
     pub async fn round(&mut self) -> Result<Round> {
-        let lease = self.config.timeout() * 3;
-        let claimed = self.outbox.claim_due(&self.owner, now_ms(), self.config.upload.concurrency, lease)?;
-        let results = futures_util::future::join_all(claimed.iter().map(|c| self.uploader.send(c))).await;
+        if let Some(why) = &self.damaged {
+            anyhow::bail!("{why}");
+        }
+        let result = self.round_inner().await;
+        if let Err(e) = &result
+            && let Some(kiosk_outbox::OutboxError::Corrupt { .. }) = e.downcast_ref()
+        {
+            self.damaged = Some(format!("{e:#}"));
+        }
+        result
+    }
+
+    async fn round_inner(&mut self) -> Result<Round> {
+        self.record_answers().context("recording earlier answers (they are kept and tried again)")?;
         let mut round = Round::default();
+        let now = now_ms();
+        if let Some(until) = self.outbox.paused_until(now)? {
+            round.paused_until = Some(until);
+            return Ok(round);
+        }
+        let lease = self.config.timeout() * 3;
+        let claimed = self.outbox.claim_due(&self.owner, now, self.config.upload.concurrency, lease)?;
+        let results = futures_util::future::join_all(claimed.iter().map(|c| self.uploader.send(c))).await;
         let (base, cap) = (
             Duration::from_millis(self.config.upload.backoff_base_ms),
             Duration::from_millis(self.config.upload.backoff_cap_ms),
         );
+        let now = now_ms();
+        let mut pause: Option<Duration> = None;
+        let mut problem = None;
         for (c, sent) in claimed.iter().zip(results) {
-            let now = now_ms();
-            match sent {
+            let jitter = full_jitter(c.attempts, base, cap, &mut self.rng);
+            let retry = |wait: Duration, status: Option<u16>, error: String| Answer::Retry {
+                at: now + wait.as_millis() as i64,
+                status,
+                error,
+            };
+            let answer = match sent {
                 Sent::Accepted(a) => {
-                    self.outbox.ack(c.id, &a.case_number, now)?;
                     tracing::info!(id = c.id, case = %a.case_number, duplicate = a.duplicate, "submission accepted");
                     round.accepted += 1;
+                    Answer::Accepted { case_number: a.case_number }
                 }
                 Sent::Retry { status, retry_after, error } => {
-                    let wait = full_jitter(c.attempts, base, cap, &mut self.rng)
-                        .max(retry_after.unwrap_or_default());
-                    self.outbox.retry_at(c.id, now + wait.as_millis() as i64, status, &error)?;
+                    let wait = jitter.max(retry_after.unwrap_or_default());
+                    if let Some(ra) = retry_after.filter(|ra| !ra.is_zero()) {
+                        pause = pause.max(Some(ra));
+                    }
                     tracing::warn!(
                         id = c.id,
                         ?status,
@@ -260,22 +454,37 @@ impl Agent {
                         "upload will be retried"
                     );
                     round.retried += 1;
+                    retry(wait, status, error)
                 }
                 Sent::Reauthenticate { status, error } => {
                     // Credentials or the clock: a technician's problem, never the resident's.
-                    let wait = full_jitter(c.attempts, base, cap, &mut self.rng)
-                        .max(Duration::from_secs(60).min(cap));
-                    self.outbox.retry_at(c.id, now + wait.as_millis() as i64, Some(status), &error)?;
+                    let wait = jitter.max(Duration::from_secs(60).min(cap));
                     tracing::error!(
                         id = c.id,
                         status,
                         error,
                         "gateway refused our credentials; check the app secret, certificate and clock"
                     );
+                    let why = format!(
+                        "the gateway refused the kiosk's credentials: {error}; check the app secret, the certificate and the clock"
+                    );
+                    round.auth_failed = Some(why.clone());
+                    problem = Some(why);
                     round.retried += 1;
+                    retry(wait, Some(status), error)
+                }
+                Sent::Misrouted { status, error } => {
+                    tracing::error!(
+                        id = c.id,
+                        status,
+                        error,
+                        "upload did not reach the service network; will retry"
+                    );
+                    problem = Some(error.clone());
+                    round.retried += 1;
+                    retry(jitter, Some(status), error)
                 }
                 Sent::Refused { status, error } => {
-                    self.outbox.dead_letter(c.id, Some(status), &error)?;
                     tracing::error!(
                         id = c.id,
                         status,
@@ -283,71 +492,117 @@ impl Agent {
                         "submission refused; set aside for a technician"
                     );
                     round.refused += 1;
+                    Answer::Refused { status: Some(status), error }
                 }
+            };
+            self.unrecorded.push((c.id, answer));
+        }
+        if !claimed.is_empty() {
+            self.problem = problem;
+        }
+        if let Some(wait) = pause {
+            let until = now + wait.as_millis() as i64;
+            tracing::warn!(
+                wait_secs = wait.as_secs(),
+                "the gateway asked every upload to wait (Retry-After)"
+            );
+            if let Err(e) = self.outbox.pause_uploads(until, now) {
+                tracing::warn!(error = %e, "pause not recorded; the submissions keep their own retry times");
             }
+            round.paused_until = Some(until);
+        }
+        if let Err(e) = self.record_answers() {
+            tracing::warn!(error = %e, kept = self.unrecorded.len(), "answers not recorded yet; kept and tried again");
         }
         Ok(round)
     }
 
-    /// Uploads until nothing is waiting. True when nothing was dead-lettered.
-    pub async fn drain(&mut self) -> Result<bool> {
+    /// Uploads until nothing is waiting, or until what waits is due later than `patience`.
+    pub async fn drain(&mut self, patience: Duration) -> Result<Drained> {
+        let set_aside = |ob: &Outbox| ob.stats(now_ms()).map(|s| s.dead + s.quarantined);
+        let before = set_aside(&self.outbox)?;
         loop {
-            if self.round().await?.total() > 0 {
+            let round = self.round().await?;
+            if let Some(why) = round.auth_failed {
+                return Ok(Drained::AuthFailed(why));
+            }
+            if round.total() > 0 {
                 continue;
             }
-            let stats = self.outbox.stats(now_ms())?;
-            if stats.pending + stats.in_flight == 0 {
-                return Ok(stats.dead == 0);
+            let now = now_ms();
+            let stats = self.outbox.stats(now)?;
+            let left = stats.pending + stats.in_flight;
+            if left == 0 && self.unrecorded.is_empty() {
+                return Ok(Drained::Empty { set_aside: set_aside(&self.outbox)?.saturating_sub(before) });
             }
-            let due = self.outbox.next_due_at()?.unwrap_or_else(now_ms);
-            let wait = (due - now_ms()).clamp(10, self.config.upload.poll_ms as i64);
+            let due = self.outbox.next_due_at()?.unwrap_or(now).max(round.paused_until.unwrap_or(now));
+            if due - now > patience.as_millis() as i64 {
+                return Ok(Drained::Waiting { left, until: due });
+            }
+            let wait = (due - now).clamp(10, self.config.upload.poll_ms as i64);
             tokio::time::sleep(Duration::from_millis(wait as u64)).await;
         }
     }
 
     pub fn heartbeat_document(&self) -> Result<Heartbeat> {
-        let now = now_ms();
-        let stats = self.outbox.stats(now)?;
-        let catalogue = self
-            .catalogue_status
-            .as_ref()
-            .map(|s| s.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone())
-            .unwrap_or_default();
-        Ok(Heartbeat {
-            kiosk_id: self.config.kiosk_id.clone(),
-            software_version: env!("CARGO_PKG_VERSION").to_owned(),
-            catalogue_version: catalogue.installed,
-            catalogue_refused: catalogue.refused,
-            queue_pending: stats.pending + stats.in_flight,
-            queue_dead: stats.dead,
-            oldest_pending_secs: stats.oldest_pending_ms.map(|ms| ms / 1000),
-            devices: self.outbox.device_states()?.into_iter().collect(),
-            sent_at: now / 1000,
-        })
+        let problem = self.damaged.clone().or_else(|| self.problem.clone());
+        heartbeat_document(
+            &self.config,
+            &self.outbox,
+            &self.uploader,
+            self.catalogue_status.as_ref(),
+            problem,
+        )
     }
 
-    /// Leaves the last catalogue check's result where the UI's maintenance screen reads it
-    /// (the outbox's device states, which heartbeats carry as well).
-    fn record_catalogue_state(&mut self) {
-        let Some(status) = &self.catalogue_status else { return };
-        let status = status.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
-        let text = match (status.refused, status.installed) {
-            (Some(why), _) => format!("refused: {why}"),
-            (None, Some(version)) => format!("current: {version}"),
-            (None, None) => "no release installed yet".to_owned(),
-        };
-        if let Err(e) = self.outbox.set_device_state("catalogue_update", &text, now_ms()) {
-            tracing::warn!(error = %e, "catalogue state not recorded");
+    /// Leaves what the agent knows where the UI's maintenance screen reads it (the outbox's
+    /// device states, which heartbeats carry as well): the last catalogue check, the upload
+    /// problem if any, and the clock's offset from the gateway's.
+    fn record_states(&mut self) {
+        if self.damaged.is_some() {
+            return;
         }
-        if let Some(os) = &status.os
-            && let Err(e) = self.outbox.set_device_state("os_update", os, now_ms())
-        {
-            tracing::warn!(error = %e, "OS update state not recorded");
+        let mut states = Vec::new();
+        if let Some(status) = &self.catalogue_status {
+            let status = status.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+            states.push((
+                "catalogue_update",
+                match (status.refused, status.installed) {
+                    (Some(why), _) => format!("refused: {why}"),
+                    (None, Some(version)) => format!("current: {version}"),
+                    (None, None) => "no release installed yet".to_owned(),
+                },
+            ));
+            if let Some(os) = status.os {
+                states.push(("os_update", os));
+            }
+        }
+        states.push((
+            "uploads",
+            self.problem.as_ref().map_or_else(|| "ok".to_owned(), |p| format!("problem: {p}")),
+        ));
+        if let Some(offset) = self.uploader.clock_offset_ms() {
+            states.push(("clock", clock_words(offset)));
+        }
+        for (device, state) in states {
+            if let Err(e) = self.outbox.set_device_state(device, &state, now_ms()) {
+                tracing::warn!(device, error = %e, "state not recorded");
+            }
         }
     }
 
     pub async fn send_heartbeat(&self) -> Result<()> {
         self.uploader.heartbeat(&self.heartbeat_document()?).await
+    }
+
+    /// Deletes receipts past the retention period (hourly in the daemon).
+    fn purge_receipts(&mut self) {
+        let keep = Duration::from_secs(self.config.queue.receipt_retention_days * 86_400);
+        match self.outbox.purge_receipts(now_ms() - keep.as_millis() as i64) {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(receipts = n, "receipts past the retention period deleted"),
+            Err(e) => tracing::warn!(error = %e, "receipts not purged"),
+        }
     }
 
     /// The daemon: upload, heartbeat, pet the systemd watchdog, until `shutdown` resolves.
@@ -364,6 +619,7 @@ impl Agent {
         let mut next_pet = tokio::time::Instant::now();
         let mut shutdown = std::pin::pin!(shutdown);
         let mut next_heartbeat = tokio::time::Instant::now();
+        let mut next_purge = tokio::time::Instant::now();
         let catalogue = self.catalogue.take().map(|c| AbortOnDrop(tokio::spawn(c.run())));
         loop {
             if let Some(every) = watchdog
@@ -372,8 +628,12 @@ impl Agent {
                 let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Watchdog]);
                 next_pet = tokio::time::Instant::now() + every;
             }
+            if tokio::time::Instant::now() >= next_purge {
+                self.purge_receipts();
+                next_purge = tokio::time::Instant::now() + Duration::from_secs(3600);
+            }
             if tokio::time::Instant::now() >= next_heartbeat {
-                self.record_catalogue_state();
+                self.record_states();
                 let sent = match &mqtt {
                     Some(m) => match self.heartbeat_document() {
                         Ok(hb) => m.publish(&hb).await,
@@ -390,7 +650,7 @@ impl Agent {
             let busy = match self.round().await {
                 Ok(r) => r.total() > 0,
                 Err(e) => {
-                    tracing::error!(error = %e, "outbox error; retrying");
+                    tracing::error!(error = %format!("{e:#}"), "outbox error; retrying");
                     false
                 }
             };
@@ -406,6 +666,63 @@ impl Agent {
             }
         }
     }
+}
+
+/// The clock's offset in words for the maintenance screen and `kiosk-diag`.
+pub fn clock_words(offset_ms: i64) -> String {
+    if offset_ms.abs() < CLOCK_REPORT_MS {
+        return "ok".to_owned();
+    }
+    format!(
+        "off by {} s: the kiosk is {} the gateway; uploads are signed with the gateway's time meanwhile; check NTP (timedatectl)",
+        offset_ms.abs() / 1000,
+        if offset_ms > 0 { "ahead of" } else { "behind" }
+    )
+}
+
+fn heartbeat_document(
+    config: &Config,
+    outbox: &Outbox,
+    uploader: &Uploader,
+    catalogue: Option<&Arc<Mutex<CatalogueStatus>>>,
+    problem: Option<String>,
+) -> Result<Heartbeat> {
+    let now = now_ms();
+    // A damaged outbox still gets its heartbeat out: the fleet must hear of it.
+    let (stats, devices) = match (outbox.stats(now), outbox.device_states()) {
+        (Ok(stats), Ok(devices)) => (stats, devices),
+        (Err(e), _) | (_, Err(e)) => {
+            (kiosk_outbox::Stats::default(), vec![("outbox".to_owned(), e.to_string())])
+        }
+    };
+    let catalogue = catalogue
+        .map(|s| s.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone())
+        .unwrap_or_default();
+    Ok(Heartbeat {
+        kiosk_id: config.kiosk_id.clone(),
+        software_version: env!("CARGO_PKG_VERSION").to_owned(),
+        catalogue_version: catalogue.installed,
+        catalogue_refused: catalogue.refused,
+        queue_pending: stats.pending + stats.in_flight,
+        queue_dead: stats.dead,
+        queue_quarantined: stats.quarantined,
+        oldest_pending_secs: stats.oldest_pending_ms.map(|ms| ms / 1000),
+        clock_offset_secs: uploader.clock_offset_ms().map(|ms| ms / 1000),
+        upload_problem: problem,
+        devices: devices.into_iter().collect(),
+        sent_at: now / 1000,
+    })
+}
+
+/// A heartbeat sent without taking the outbox: for `kiosk-diag check`, which must observe a
+/// running kiosk without disturbing its agent (no lock, no key, no lease, no write). Returns
+/// the clock offset the gateway's answer showed.
+pub async fn probe_gateway(config: &Config) -> Result<Option<i64>> {
+    let outbox = Outbox::open_for_inspection(&config.outbox, config.queue.options())?;
+    let uploader = Uploader::new(config)?;
+    let hb = heartbeat_document(config, &outbox, &uploader, None, None)?;
+    uploader.heartbeat(&hb).await?;
+    Ok(uploader.clock_offset_ms())
 }
 
 /// Stops a task when the agent stops, on every path out of [`Agent::run`]. An install cut short

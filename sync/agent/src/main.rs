@@ -6,14 +6,17 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Parser;
 use kiosk_catalogue_update::client::Outcome;
-use kiosk_sync::{Agent, Config};
+use kiosk_sync::{Agent, CatalogueSync, Config, Drained};
 
 #[derive(Parser, Debug)]
 #[command(
     name = "kiosk-sync",
     version,
     about = "Uploads the kiosk's queued submissions to the government service network, exactly once",
-    after_help = "Exit codes (--drain): 0 queue empty, 1 error, 2 queue empty but some submissions were refused (see kioskctl outbox list --state dead).\n\
+    after_help = "Exit codes (--drain), for what this run did: 0 queue empty; 1 error (configuration, outbox, key, another agent running);\n\
+                  2 queue empty, but this run set submissions aside (refused by the service network or quarantined: kioskctl outbox list);\n\
+                  3 submissions still wait longer than --patience (the gateway asked to wait, or a long backoff: the daemon sends them);\n\
+                  4 the gateway refused the kiosk's credentials or clock (check the app secret, the certificate and NTP).\n\
                   Exit codes (--update-catalogue): 0 current or updated, 1 error or unreachable, 2 the update was refused (the current catalogue stays)."
 )]
 struct Cli {
@@ -22,6 +25,9 @@ struct Cli {
     /// Upload everything due, waiting out retries, then exit.
     #[arg(long, conflicts_with = "update_catalogue")]
     drain: bool,
+    /// With --drain: how long to wait for a submission's next attempt before exiting 3.
+    #[arg(long, default_value_t = 120, value_name = "SECS", requires = "drain")]
+    patience: u64,
     /// Check the catalogue repository (the USB stick first, if mounted) once, apply a verified
     /// update, then exit.
     #[arg(long)]
@@ -41,10 +47,12 @@ fn main() -> ExitCode {
         let config = Config::load(&cli.config)?;
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
         runtime.block_on(async {
-            let mut agent = Agent::new(config)?;
             if cli.update_catalogue {
-                let sync =
-                    agent.catalogue.as_mut().context("the configuration has no [catalogue] section")?;
+                // The catalogue needs neither the outbox nor its lock: a technician can run this
+                // beside the daemon.
+                let catalogue = config.catalogue.as_ref().context("the configuration has no [catalogue] section")?;
+                let client = kiosk_sync::Uploader::new(&config)?.https_client();
+                let mut sync = CatalogueSync::new(catalogue, &config.gateway, client)?;
                 return Ok(match sync.check().await {
                     Ok(outcome) => {
                         let (what, r) = match &outcome {
@@ -64,9 +72,28 @@ fn main() -> ExitCode {
                     Err(e) => return Err(e.into()),
                 });
             }
+            let mut agent = Agent::new(config)?;
             if cli.drain {
-                let clean = agent.drain().await?;
-                return Ok(if clean { ExitCode::SUCCESS } else { ExitCode::from(2) });
+                return Ok(match agent.drain(std::time::Duration::from_secs(cli.patience)).await? {
+                    Drained::Empty { set_aside: 0 } => ExitCode::SUCCESS,
+                    Drained::Empty { set_aside } => {
+                        eprintln!(
+                            "kiosk-sync: {set_aside} submission(s) set aside by this run (refused or quarantined): kioskctl outbox list"
+                        );
+                        ExitCode::from(2)
+                    }
+                    Drained::Waiting { left, until } => {
+                        eprintln!(
+                            "kiosk-sync: {left} submission(s) still queued; the next attempt is due in {} s (the daemon will send them)",
+                            (until - kiosk_outbox::now_ms()).max(0) / 1000
+                        );
+                        ExitCode::from(3)
+                    }
+                    Drained::AuthFailed(why) => {
+                        eprintln!("kiosk-sync: {why}");
+                        ExitCode::from(4)
+                    }
+                });
             }
             let shutdown = async {
                 let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())

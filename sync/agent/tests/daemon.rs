@@ -112,7 +112,13 @@ fn drain_exits_2_when_a_submission_was_refused() {
         kiosk_outbox::now_ms(),
     )
     .unwrap();
-    assert_eq!(drain().status.code(), Some(2), "a refused submission is waiting for a technician");
+    assert_eq!(drain().status.code(), Some(2), "this run refused a submission: a technician looks at it");
+    rig.enqueue(1);
+    assert_eq!(
+        drain().status.code(),
+        Some(0),
+        "an old refusal is not this run's: exit for what this run did"
+    );
     let out = Command::new(env!("CARGO_BIN_EXE_kiosk-sync"))
         .args(["--config", "/nonexistent.toml", "--drain"])
         .output()

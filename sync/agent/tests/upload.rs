@@ -5,7 +5,9 @@ mod common;
 use common::{KIOSK, Rig};
 use kiosk_gateway::Faults;
 use kiosk_outbox::{State, now_ms};
-use kiosk_sync::{Agent, Config};
+use kiosk_sync::{Agent, Config, Drained};
+
+const PATIENCE: std::time::Duration = std::time::Duration::from_secs(60);
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
@@ -21,11 +23,16 @@ fn every_submission_is_filed_exactly_once_through_faults() {
         slow_secs: 2,
         drop: 0.15,
         slow_body: 0.05,
+        ..Faults::default()
     };
     let rig = Rig::start("faults", faults);
     let keys = rig.enqueue(120);
     let mut agent = Agent::new(Config::load(&rig.config(None)).unwrap()).unwrap();
-    assert!(runtime().block_on(agent.drain()).unwrap(), "nothing dead-lettered");
+    assert_eq!(
+        runtime().block_on(agent.drain(PATIENCE)).unwrap(),
+        Drained::Empty { set_aside: 0 },
+        "nothing dead-lettered"
+    );
 
     let filed = rig.filed();
     assert_eq!(filed.len(), 120, "each submission filed once");
@@ -40,7 +47,7 @@ fn every_submission_is_filed_exactly_once_through_faults() {
     // The outbox holds receipts whose case numbers are the gateway's.
     let ob = rig.outbox();
     let rows = ob.list(None, 1000).unwrap();
-    assert!(rows.iter().all(|r| r.state == State::Acked));
+    assert!(rows.iter().all(|r| r.state == Some(State::Acked)));
     let mut receipts: Vec<(String, String)> =
         rows.into_iter().map(|r| (r.idempotency_key, r.case_number.unwrap())).collect();
     receipts.sort();
@@ -64,9 +71,13 @@ fn a_refused_submission_is_set_aside_and_blocks_nothing() {
         .unwrap();
     rig.enqueue(2);
     let mut agent = Agent::new(Config::load(&rig.config(None)).unwrap()).unwrap();
-    assert!(!runtime().block_on(agent.drain()).unwrap(), "drain reports the dead letter");
+    assert_eq!(
+        runtime().block_on(agent.drain(PATIENCE)).unwrap(),
+        Drained::Empty { set_aside: 1 },
+        "drain reports the dead letter"
+    );
     let row = ob.row(bad.id).unwrap().unwrap();
-    assert_eq!((row.state, row.last_status), (State::Dead, Some(422)));
+    assert_eq!((row.state, row.last_status), (Some(State::Dead), Some(422)));
     assert!(row.last_error.unwrap().contains("invalid_body"));
     assert_eq!(rig.filed().len(), 5);
 }
@@ -76,12 +87,13 @@ fn a_wrong_secret_is_retried_not_thrown_away() {
     let rig = Rig::start("secret", Faults::default());
     rig.enqueue(1);
     let wrong = rig.dir.join("wrong-secret");
-    std::fs::write(&wrong, "not-the-secret").unwrap();
+    kiosk_gateway::certs::write_private(&wrong, "not-the-secret").unwrap();
     let mut agent = Agent::new(Config::load(&rig.config(Some(&wrong))).unwrap()).unwrap();
     let round = runtime().block_on(agent.round()).unwrap();
     assert_eq!((round.accepted, round.retried, round.refused), (0, 1, 0));
+    assert!(round.auth_failed.is_some_and(|why| why.contains("app secret")));
     let row = rig.outbox().list(None, 1).unwrap().remove(0);
-    assert_eq!((row.state, row.last_status), (State::Pending, Some(401)));
+    assert_eq!((row.state, row.last_status), (Some(State::Pending), Some(401)));
     assert!(row.last_error.unwrap().contains("bad_signature"));
     assert!(rig.filed().is_empty());
 }
@@ -120,6 +132,6 @@ fn uploads_signed_with_sm3_are_accepted() {
     let config = Config::load(&path).unwrap();
     assert_eq!(config.algorithm().unwrap(), kiosk_sync_proto::Algorithm::HmacSm3);
     let mut agent = Agent::new(config).unwrap();
-    assert!(runtime().block_on(agent.drain()).unwrap());
+    assert_eq!(runtime().block_on(agent.drain(PATIENCE)).unwrap(), Drained::Empty { set_aside: 0 });
     assert_eq!(rig.filed().len(), 2);
 }

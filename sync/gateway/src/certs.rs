@@ -19,7 +19,8 @@ pub fn kiosk_files(dir: &Path, kiosk_id: &str) -> (PathBuf, PathBuf) {
     (dir.join(format!("kiosk-{kiosk_id}.pem")), dir.join(format!("kiosk-{kiosk_id}-key.pem")))
 }
 
-fn write_private(path: &Path, pem: &str) -> Result<()> {
+/// Writes a secret (a key, an app secret) readable by its owner only, as the kiosk insists.
+pub fn write_private(path: &Path, pem: &str) -> Result<()> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);

@@ -45,6 +45,12 @@ pub struct Faults {
     pub drop: f64,
     /// Answer with a body that trickles out a byte at a time.
     pub slow_body: f64,
+    /// Answer every submission only after this long (the case is filed first): a slow network,
+    /// so that a kiosk killed or blocked at any moment is caught mid-upload.
+    pub delay_ms: u64,
+    /// The gateway's clock runs this far ahead of the machine's (negative: behind), as a kiosk
+    /// whose own clock is off by as much sees it.
+    pub clock_skew_secs: i64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,6 +104,11 @@ impl Gateway {
 
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// The gateway's idea of the time, in ms.
+    fn now_ms(&self) -> i64 {
+        now_ms() + self.faults.clock_skew_secs * 1000
     }
 
     fn draw(&self) -> Fault {
@@ -173,7 +184,7 @@ fn verify(
         h(proto::HEADER_TIMESTAMP).ok_or_else(|| missing(proto::HEADER_TIMESTAMP))?.parse().map_err(
             |_| Rejection(StatusCode::BAD_REQUEST, "bad_timestamp", "timestamp must be Unix seconds".into()),
         )?;
-    let now = now_ms();
+    let now = gw.now_ms();
     if (now / 1000 - timestamp).abs() > proto::REPLAY_WINDOW_SECS {
         return Err(Rejection(
             StatusCode::UNAUTHORIZED,
@@ -191,7 +202,16 @@ fn verify(
                 "signature algorithm must be HMAC-SHA256 or HMAC-SM3".into(),
             )
         })?;
-    let signed = proto::Signed { method: "POST", path, timestamp, nonce, idempotency_key: key, body };
+    let signed = proto::Signed {
+        method: "POST",
+        path,
+        kiosk_id: kiosk,
+        app_key,
+        timestamp,
+        nonce,
+        idempotency_key: key,
+        body,
+    };
     if !signed.verify(alg, secret, signature) {
         return Err(Rejection(
             StatusCode::UNAUTHORIZED,
@@ -255,8 +275,9 @@ async fn submit(
     }
     let hash = hex::encode(Sha256::digest(&body));
     let store_gw = gw.clone();
+    let received = gw.now_ms();
     let outcome =
-        tokio::task::spawn_blocking(move || store_gw.store.submit(&key, &kiosk, &item_code, &hash, now_ms()))
+        tokio::task::spawn_blocking(move || store_gw.store.submit(&key, &kiosk, &item_code, &hash, received))
             .await;
     let (status, accepted) = match outcome {
         Ok(Ok(Outcome::New(a))) => (StatusCode::CREATED, a),
@@ -265,12 +286,15 @@ async fn submit(
             return problem(
                 StatusCode::CONFLICT,
                 "idempotency_key_reused",
-                "this idempotency key was used for a different submission",
+                "this idempotency key was used for a different submission or by another kiosk",
             );
         }
         Ok(Err(e)) => return problem(StatusCode::INTERNAL_SERVER_ERROR, "store", &e.to_string()),
         Err(e) => return problem(StatusCode::INTERNAL_SERVER_ERROR, "store", &e.to_string()),
     };
+    if gw.faults.delay_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(gw.faults.delay_ms)).await;
+    }
     match fault {
         Fault::Drop => {
             // Filed, but the kiosk never hears so: it must send again and get the same case.
@@ -323,7 +347,7 @@ async fn heartbeat(
     if hb.kiosk_id != kiosk {
         return problem(StatusCode::FORBIDDEN, "kiosk_mismatch", "the heartbeat names another kiosk");
     }
-    match gw.store.heartbeat(&hb, now_ms()) {
+    match gw.store.heartbeat(&hb, gw.now_ms()) {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, "store", &e.to_string()),
     }
@@ -390,7 +414,23 @@ pub fn api_router(gw: Arc<Gateway>) -> Router {
         .route(proto::PATH_SUBMISSIONS, post(submit))
         .route(proto::PATH_HEARTBEATS, post(heartbeat))
         .route("/catalogue/{*path}", get(catalogue_file))
+        .layer(axum::middleware::from_fn_with_state(gw.clone(), date_header))
         .with_state(gw)
+}
+
+/// Every answer carries the gateway's time (`Date`), from which kiosks correct their clocks.
+/// Set here rather than left to the HTTP server so it is the gateway's own (possibly skewed) clock.
+async fn date_header(
+    State(gw): State<Arc<Gateway>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let mut response = next.run(request).await;
+    let when = std::time::UNIX_EPOCH + Duration::from_millis(gw.now_ms().max(0) as u64);
+    if let Ok(v) = HeaderValue::from_str(&httpdate::fmt_http_date(when)) {
+        response.headers_mut().insert(header::DATE, v);
+    }
+    response
 }
 
 /// A file of the catalogue repository. Only plain names below the repository: no `..`, no

@@ -47,9 +47,10 @@ struct Serve {
     /// Directory with ca.pem, server.pem and server-key.pem (see `dev-certs`).
     #[arg(long, default_value = "dev-certs")]
     certs: PathBuf,
-    /// An app key and its secret, KEY=SECRET; repeat for several.
-    #[arg(long = "app-secret", value_parser = parse_secret)]
-    app_secrets: Vec<(String, String)>,
+    /// An app key and the file holding its secret, KEY=FILE; repeat for several. (A file, not
+    /// the secret itself: a command line is visible to every user in `ps`.)
+    #[arg(long = "app-secret-file", value_parser = parse_secret)]
+    app_secrets: Vec<(String, PathBuf)>,
     /// A catalogue update repository (from `kioskctl catalogue init-repo`) to serve to kiosks
     /// under /catalogue/.
     #[arg(long)]
@@ -73,15 +74,18 @@ struct Serve {
     /// Rate of answers whose body trickles out slowly.
     #[arg(long, default_value_t = 0.0)]
     fail_slow_body: f64,
+    /// Answer every submission only after this many ms (it is filed first): a slow network.
+    #[arg(long, default_value_t = 0)]
+    delay_ms: u64,
     /// Seed of the fault generator, for reproducible runs.
     #[arg(long, default_value_t = 1)]
     seed: u64,
 }
 
-fn parse_secret(s: &str) -> Result<(String, String), String> {
+fn parse_secret(s: &str) -> Result<(String, PathBuf), String> {
     s.split_once('=')
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .ok_or_else(|| format!("{s:?}: expected KEY=SECRET"))
+        .map(|(k, v)| (k.to_owned(), PathBuf::from(v)))
+        .ok_or_else(|| format!("{s:?}: expected KEY=FILE"))
 }
 
 fn main() -> Result<()> {
@@ -110,9 +114,18 @@ fn main() -> Result<()> {
         slow_secs: s.timeout_secs,
         drop: s.fail_drop,
         slow_body: s.fail_slow_body,
+        delay_ms: s.delay_ms,
+        clock_skew_secs: 0,
     };
-    let secrets: HashMap<String, Vec<u8>> =
-        s.app_secrets.into_iter().map(|(k, v)| (k, v.into_bytes())).collect();
+    let secrets = s
+        .app_secrets
+        .into_iter()
+        .map(|(k, file)| {
+            let secret = std::fs::read(&file)
+                .with_context(|| format!("reading the secret of {k}: {}", file.display()))?;
+            Ok((k, secret.trim_ascii().to_vec()))
+        })
+        .collect::<Result<HashMap<String, Vec<u8>>>>()?;
     let mut gateway = Gateway::new(&s.db, secrets, faults, s.seed)?;
     if let Some(dir) = s.catalogue_repo {
         gateway = gateway.with_catalogue_repo(dir);

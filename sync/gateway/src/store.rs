@@ -12,7 +12,8 @@ use serde::Serialize;
 pub enum Outcome {
     New(Accepted),
     Duplicate(Accepted),
-    /// The key was used before for a different body.
+    /// The key was used before for a different body, or by another kiosk: nothing of the first
+    /// submission is told (idempotency keys are scoped to the kiosk that made them).
     Conflict,
 }
 
@@ -99,16 +100,16 @@ impl Store {
     ) -> rusqlite::Result<Outcome> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        let existing: Option<(String, String, i64)> = tx
+        let existing: Option<(String, String, String, i64)> = tx
             .query_row(
-                "SELECT body_sha256, case_number, received_at FROM submission WHERE idempotency_key = ?1",
+                "SELECT kiosk_id, body_sha256, case_number, received_at FROM submission WHERE idempotency_key = ?1",
                 [key],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
             )
             .optional()?;
         let outcome = match existing {
-            Some((hash, _, _)) if hash != body_sha256 => Outcome::Conflict,
-            Some((_, case_number, received_at)) => {
+            Some((owner, hash, _, _)) if owner != kiosk || hash != body_sha256 => Outcome::Conflict,
+            Some((_, _, case_number, received_at)) => {
                 Outcome::Duplicate(Accepted { case_number, received_at, duplicate: true })
             }
             None => {

@@ -28,8 +28,10 @@ fn dev_certs_then_serve_and_count() {
         assert_eq!(mode, 0o600, "{key} is private");
     }
 
+    std::fs::write(dir.join("secret"), "s").unwrap();
+    let secret_arg = format!("kiosk-dev={}", dir.join("secret").display());
     let mut child = Command::new(BIN)
-        .args(["--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--app-secret", "kiosk-dev=s"])
+        .args(["--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--app-secret-file", &secret_arg])
         .args([
             "--db",
             dir.join("g.db").to_str().unwrap(),

@@ -2,43 +2,17 @@
 //! processes sharing the file, a full disk, a corrupt file, a swapped key, a locked database, and
 //! no plaintext personal data on disk.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
-use kiosk_outbox::{NewSubmission, Options, Outbox, OutboxError, PayloadKey, State, now_ms};
+use kiosk_outbox::{
+    Answer, NewSubmission, Options, Outbox, OutboxError, PayloadKey, Selection, State, now_ms,
+};
+
+mod common;
+
+use common::TempDb;
 
 const LEASE: Duration = Duration::from_secs(60);
-
-struct TempDb(PathBuf);
-
-impl TempDb {
-    fn new(name: &str) -> Self {
-        let dir =
-            PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("outbox-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Self(dir)
-    }
-
-    fn path(&self) -> PathBuf {
-        self.0.join("kiosk.db")
-    }
-
-    /// Every byte SQLite keeps for this database: the file, its WAL and shared memory.
-    fn raw_bytes(&self) -> Vec<u8> {
-        ["kiosk.db", "kiosk.db-wal", "kiosk.db-shm"]
-            .iter()
-            .filter_map(|f| std::fs::read(self.0.join(f)).ok())
-            .flatten()
-            .collect()
-    }
-}
-
-impl Drop for TempDb {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 fn open(db: &TempDb, key: &PayloadKey) -> Outbox {
     Outbox::open(&db.path(), key.clone(), Options::default()).unwrap()
@@ -65,7 +39,7 @@ fn a_submission_from_queue_to_receipt() {
     let row = ob.row(e.id).unwrap().unwrap();
     assert_eq!(
         (row.state, row.case_number.as_deref(), row.acked_at),
-        (State::Acked, Some("NH2026112700001"), Some(t0 + 5))
+        (Some(State::Acked), Some("NH2026112700001"), Some(t0 + 5))
     );
     let stats = ob.stats(t0 + 10).unwrap();
     assert_eq!((stats.pending, stats.acked, stats.oldest_pending_ms), (0, 1, None));
@@ -87,30 +61,70 @@ fn a_restart_keeps_the_queue_and_voids_old_leases() {
     };
     let mut ob = open(&db, &key);
     assert_eq!(ob.stats(t0).unwrap().in_flight, 2);
-    assert_eq!(ob.recover_in_flight().unwrap(), 2);
+    let lock = kiosk_outbox::AgentLock::acquire(&db.path()).unwrap();
+    assert_eq!(ob.recover_in_flight(&lock).unwrap(), 2);
     let claimed = ob.claim_due("agent-2", t0, 10, LEASE).unwrap();
     assert_eq!(claimed.iter().map(|c| c.id).collect::<Vec<_>>(), ids);
 }
 
 #[test]
-fn retries_wait_their_turn_unless_the_clock_jumped_back() {
+fn retries_wait_their_turn_however_long_unless_the_clock_jumped_back() {
     let db = TempDb::new("retry");
     let key = PayloadKey::generate();
     let mut ob = open(&db, &key);
     let t0 = 1_800_000_000_000;
     let id = ob.enqueue(&sub(b"p", ""), t0).unwrap().id;
     ob.claim_due("a", t0, 1, LEASE).unwrap();
-    ob.retry_at(id, t0 + 60_000, Some(503), "gateway 503").unwrap();
+    ob.retry_at(id, t0 + 60_000, Some(503), "gateway 503", t0).unwrap();
     assert!(ob.claim_due("a", t0 + 59_000, 1, LEASE).unwrap().is_empty());
     let row = ob.row(id).unwrap().unwrap();
     assert_eq!(
-        (row.attempts, row.last_status, row.last_error.as_deref()),
-        (1, Some(503), Some("gateway 503"))
+        (row.attempts, row.last_status, row.last_error.as_deref(), row.last_attempt_at),
+        (1, Some(503), Some("gateway 503"), Some(t0))
     );
     assert_eq!(ob.claim_due("a", t0 + 60_000, 1, LEASE).unwrap().len(), 1);
-    ob.retry_at(id, t0 + 120_000, None, "timeout").unwrap();
-    // The clock is set back a day: a retry time far ahead is not waited for.
-    assert_eq!(ob.claim_due("a", t0 - 86_400_000, 1, LEASE).unwrap().len(), 1);
+
+    // Retry-After: 3600, and a day: a wait far longer than any backoff is still a wait (the
+    // 30-minute rule took these for a clock jump and handed them out at once, in a loop).
+    for wait in [3_600_000, 86_400_000] {
+        let t = t0 + 60_000;
+        ob.retry_at(id, t + wait, Some(429), "slow down", t).unwrap();
+        for later in [t, t + 1, t + 31 * 60_000, t + wait - 1] {
+            assert!(
+                ob.claim_due("a", later, 1, LEASE).unwrap().is_empty(),
+                "due {} ms early",
+                t + wait - later
+            );
+        }
+        assert_eq!(ob.claim_due("a", t + wait, 1, LEASE).unwrap().len(), 1, "due at its time");
+    }
+    // The clock is set back a day after the wait was decided: the row is due now, not in a day.
+    let t = t0 + 120_000;
+    ob.retry_at(id, t + 120_000, None, "timeout", t).unwrap();
+    assert_eq!(ob.claim_due("a", t - 86_400_000, 1, LEASE).unwrap().len(), 1);
+    // Once retried at the new time, its next wait is honoured again.
+    let t = t - 86_400_000;
+    ob.retry_at(id, t + 3_600_000, Some(429), "slow down", t).unwrap();
+    assert!(ob.claim_due("a", t + 1_000, 1, LEASE).unwrap().is_empty());
+}
+
+#[test]
+fn a_pause_the_gateway_asked_for_holds_until_its_time_or_a_clock_jump() {
+    let db = TempDb::new("pause");
+    let mut ob = open(&db, &PayloadKey::generate());
+    let t = 1_800_000_000_000;
+    assert_eq!(ob.paused_until(t).unwrap(), None);
+    ob.pause_uploads(t + 3_600_000, t).unwrap();
+    assert_eq!(ob.paused_until(t + 1_000).unwrap(), Some(t + 3_600_000));
+    assert_eq!(ob.paused_until(t + 3_599_999).unwrap(), Some(t + 3_600_000));
+    assert_eq!(ob.paused_until(t + 3_600_000).unwrap(), None);
+    assert_eq!(ob.paused_until(t - 86_400_000).unwrap(), None, "the clock went back a day");
+    drop(ob);
+    assert_eq!(
+        open(&db, &PayloadKey::generate()).paused_until(t + 10).unwrap(),
+        Some(t + 3_600_000),
+        "kept across restarts"
+    );
 }
 
 #[test]
@@ -125,14 +139,15 @@ fn streams_keep_order_and_a_dead_row_blocks_nothing() {
     let free = ob.enqueue(&sub(b"free", ""), t).unwrap().id;
     let ids = |c: Vec<kiosk_outbox::Claimed>| c.iter().map(|c| c.id).collect::<Vec<_>>();
     assert_eq!(ids(ob.claim_due("x", t, 10, LEASE).unwrap()), [a1, b1, free], "a2 waits for a1");
-    ob.dead_letter(a1, Some(422), "rejected by the office").unwrap();
+    ob.dead_letter(a1, Some(422), "rejected by the office", t).unwrap();
     assert_eq!(ids(ob.claim_due("x", t, 10, LEASE).unwrap()), [a2], "a dead a1 does not hold a2 up");
     assert_eq!(ob.stats(t).unwrap().dead, 1);
-    ob.requeue(a1, t).unwrap();
-    assert_eq!(ob.row(a1).unwrap().unwrap().state, State::Pending);
-    assert!(matches!(ob.requeue(a1, t), Err(OutboxError::WrongState { .. })));
+    let just = |id| Selection { ids: vec![id], ..Selection::default() };
+    assert_eq!(ob.requeue(&just(a1), t).unwrap(), 1);
+    assert_eq!(ob.row(a1).unwrap().unwrap().state, Some(State::Pending));
+    assert!(matches!(ob.requeue(&just(a1), t), Err(OutboxError::WrongState { .. })));
     ob.claim_due("x", t, 10, LEASE).unwrap();
-    ob.dead_letter(a1, Some(422), "again").unwrap();
+    ob.dead_letter(a1, Some(422), "again", t).unwrap();
     assert_eq!(ob.purge_dead().unwrap(), 1);
     assert!(ob.row(a1).unwrap().is_none());
     let stats = ob.stats(t).unwrap();
@@ -180,8 +195,10 @@ fn a_full_disk_refuses_new_work_and_loses_nothing() {
     let db = TempDb::new("full");
     let key = PayloadKey::generate();
     let mut ob =
-        Outbox::open(&db.path(), key.clone(), Options { max_pages: Some(40), ..Options::default() }).unwrap();
-    let payload = vec![b'x'; 3000];
+        Outbox::open(&db.path(), key.clone(), Options { max_pages: Some(200), ..Options::default() })
+            .unwrap();
+    // Forms of 5 KB: their sealed payloads live on overflow pages, freed when acknowledged.
+    let payload = vec![b'x'; 5000];
     let mut queued = 0;
     let err = loop {
         match ob.enqueue(&sub(&payload, ""), now_ms()) {
@@ -190,11 +207,19 @@ fn a_full_disk_refuses_new_work_and_loses_nothing() {
         }
         assert!(queued < 1000, "the cap never bit");
     };
-    assert!(matches!(err, OutboxError::DiskFull { .. }), "{err}");
+    assert!(matches!(err, OutboxError::StorageLow { .. }), "refused before SQLite's own cap: {err}");
     assert!(err.to_string().contains("nothing already queued was lost"));
+    // At the cap the agent's work goes on: lease, acknowledge, and then there is room again.
+    let claimed = ob.claim_due("agent", now_ms(), 1000, LEASE).unwrap();
+    assert_eq!(claimed.len() as u64, queued);
+    let answers: Vec<(i64, Answer)> =
+        claimed.iter().map(|c| (c.id, Answer::Accepted { case_number: format!("NH{}", c.id) })).collect();
+    assert!(ob.record(&answers, now_ms()).unwrap().iter().all(Result::is_ok));
+    ob.enqueue(&sub(&payload, ""), now_ms()).expect("acknowledged payloads freed their pages");
     drop(ob);
     let ob = open(&db, &key);
-    assert_eq!(ob.stats(now_ms()).unwrap().pending, queued);
+    let stats = ob.stats(now_ms()).unwrap();
+    assert_eq!((stats.acked, stats.pending), (queued, 1));
 }
 
 #[test]
@@ -217,14 +242,14 @@ fn a_corrupt_file_or_a_swapped_key_is_named_not_guessed() {
         .unwrap();
     let err = Outbox::open(&db.path(), PayloadKey::generate(), Options::default()).unwrap_err();
     assert!(matches!(err, OutboxError::Corrupt { .. }), "{err}");
-    assert!(err.to_string().contains("do not delete the -wal file"), "{err}");
+    assert!(err.to_string().contains("do not delete its -wal file"), "{err}");
 
     let db = TempDb::new("swapped");
     let mut ob = open(&db, &PayloadKey::generate());
     ob.enqueue(&sub(b"p", ""), now_ms()).unwrap();
     drop(ob);
-    let mut other = open(&db, &PayloadKey::generate());
-    assert!(matches!(other.claim_due("a", now_ms(), 1, LEASE), Err(OutboxError::Tampered)));
+    let err = Outbox::open(&db.path(), PayloadKey::generate(), Options::default()).unwrap_err();
+    assert!(matches!(err, OutboxError::KeyMismatch { sealed: 1, .. }), "{err}");
 }
 
 #[test]
@@ -288,7 +313,7 @@ fn device_states_and_the_next_due_time() {
     assert_eq!(ob.next_due_at().unwrap(), None);
     let id = ob.enqueue(&sub(b"p", ""), 1000).unwrap().id;
     ob.claim_due("a", 1000, 1, LEASE).unwrap();
-    ob.retry_at(id, 5000, None, "x").unwrap();
+    ob.retry_at(id, 5000, None, "x", 1000).unwrap();
     assert_eq!(ob.next_due_at().unwrap(), Some(5000));
 }
 
@@ -304,4 +329,7 @@ fn inspection_needs_no_key_and_touches_no_payload() {
     assert!(matches!(look.claim_due("x", now_ms(), 1, LEASE), Err(OutboxError::Key(_))));
     assert!(matches!(look.enqueue(&sub(b"p", ""), now_ms()), Err(OutboxError::Key(_))));
     assert_eq!(look.stats(now_ms()).unwrap().in_flight, 0, "nothing was leased without the key");
+    let gone = db.0.join("nothing-here.db");
+    assert!(Outbox::open_for_inspection(&gone, Options::default()).is_err());
+    assert!(!gone.exists(), "inspection never creates an outbox");
 }

@@ -4,8 +4,10 @@
 //!
 //! Every request carries the kiosk's app key, a timestamp, a nonce and a signature (HMAC-SHA256,
 //! or HMAC-SM3 where national algorithms are required) over a canonical form of the request:
-//! method, path, timestamp, nonce, idempotency key and a digest of the body. TLS with a client
-//! certificate authenticates the kiosk too; the signature survives TLS-terminating proxies.
+//! method, path, kiosk id, app key, timestamp, nonce, idempotency key and a digest of the body.
+//! Signing the kiosk id means a request replayed over another kiosk's certificate (under another
+//! `x-kiosk-id`) no longer verifies. TLS with a client certificate authenticates the kiosk too;
+//! the signature survives TLS-terminating proxies.
 
 use hmac::{Hmac, KeyInit, Mac};
 use serde::{Deserialize, Serialize};
@@ -59,6 +61,9 @@ impl Algorithm {
 pub struct Signed<'a> {
     pub method: &'a str,
     pub path: &'a str,
+    /// The kiosk id of `x-kiosk-id` (the client certificate's common name).
+    pub kiosk_id: &'a str,
+    pub app_key: &'a str,
     pub timestamp: i64,
     pub nonce: &'a str,
     /// Empty for requests without one (heartbeats).
@@ -70,9 +75,11 @@ impl Signed<'_> {
     /// The canonical request: one field a line, the body as its digest in the same algorithm.
     pub fn canonical(&self, alg: Algorithm) -> String {
         format!(
-            "{}\n{}\n{}\n{}\n{}\n{}",
+            "{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}",
             self.method.to_ascii_uppercase(),
             self.path,
+            self.kiosk_id,
+            self.app_key,
             self.timestamp,
             self.nonce,
             self.idempotency_key,
@@ -133,24 +140,39 @@ pub struct Problem {
     pub message: String,
 }
 
+/// Problem codes with which the service network refuses a submission for good. Only these,
+/// in the gateway's own problem document, dead-letter a submission: a 4xx from anything else on
+/// the way (a proxy's 403 page, a 404 from a mistyped URL) says nothing about the submission.
+pub const REFUSAL_CODES: &[&str] = &["invalid_body", "idempotency_key_reused", "item_not_accepted"];
+
+/// The problem code of a 401 whose timestamp was outside the replay window.
+pub const CLOCK_SKEW: &str = "clock_skew";
+
 /// What the uploader does with an answer (`reference/sync-ota.md` §1.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
     Accepted,
     /// Network trouble, 5xx, 408, 429: try again later.
     Retry,
-    /// 401: the credentials or the clock are wrong; retry after fixing, never dead-letter.
+    /// 401 (or the gateway's 403 `kiosk_mismatch`): the credentials or the clock are wrong; retry
+    /// after fixing, never dead-letter.
     Reauthenticate,
-    /// Any other 4xx: the gateway will never take this submission as it is.
+    /// A 4xx that is not the service network's refusal of this submission (no problem document,
+    /// or a code that is not a refusal): a proxy or a wrong address. Retry and report it.
+    Misrouted,
+    /// The service network refused this submission with one of [`REFUSAL_CODES`].
     DeadLetter,
 }
 
-pub fn classify(status: u16) -> Verdict {
+pub fn classify(status: u16, problem: Option<&Problem>) -> Verdict {
+    let code = problem.map(|p| p.code.as_str());
     match status {
         200 | 201 => Verdict::Accepted,
         401 => Verdict::Reauthenticate,
+        403 if code == Some("kiosk_mismatch") => Verdict::Reauthenticate,
         408 | 425 | 429 => Verdict::Retry,
-        400..=499 => Verdict::DeadLetter,
+        400..=499 if code.is_some_and(|c| REFUSAL_CODES.contains(&c)) => Verdict::DeadLetter,
+        400..=499 => Verdict::Misrouted,
         _ => Verdict::Retry,
     }
 }
@@ -167,6 +189,17 @@ pub struct Heartbeat {
     pub catalogue_refused: Option<String>,
     pub queue_pending: u64,
     pub queue_dead: u64,
+    /// Submissions whose payload this kiosk cannot open, set aside (`kioskctl outbox list`).
+    #[serde(default)]
+    pub queue_quarantined: u64,
+    /// The kiosk's clock minus the gateway's (from its `Date` header), when known; uploads are
+    /// signed with the corrected time meanwhile.
+    #[serde(default)]
+    pub clock_offset_secs: Option<i64>,
+    /// Why uploads are not getting through, when they are not (a wrong address, credentials,
+    /// a damaged outbox, a missing key), in words a technician acts on.
+    #[serde(default)]
+    pub upload_problem: Option<String>,
     pub oldest_pending_secs: Option<i64>,
     /// Device name → state word (`ok`, `paper_near_end`, `disconnected`, …).
     #[serde(default)]
@@ -182,6 +215,8 @@ mod tests {
         Signed {
             method: "post",
             path: PATH_SUBMISSIONS,
+            kiosk_id: "NH-GC-0007",
+            app_key: "kiosk-dev",
             timestamp: 1_800_000_000,
             nonce: "n0nce",
             idempotency_key: "k1",
@@ -193,7 +228,7 @@ mod tests {
     fn canonical_form_is_fixed() {
         assert_eq!(
             req(b"{}").canonical(Algorithm::HmacSha256),
-            "POST\n/v1/submissions\n1800000000\nn0nce\nk1\n44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
+            "POST\n/v1/submissions\nNH-GC-0007\nkiosk-dev\n1800000000\nn0nce\nk1\n44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
         );
     }
 
@@ -211,6 +246,9 @@ mod tests {
             let mut replay = req(b"{\"a\":1}");
             replay.timestamp += 1;
             assert!(!replay.verify(alg, b"secret", &sig));
+            let mut other_kiosk = req(b"{\"a\":1}");
+            other_kiosk.kiosk_id = "NH-GC-0008";
+            assert!(!other_kiosk.verify(alg, b"secret", &sig), "the kiosk id is signed");
             assert!(!req(b"{\"a\":1}").verify(alg, b"secret", "zz"));
         }
         assert_ne!(req(b"x").sign(Algorithm::HmacSha256, b"s"), req(b"x").sign(Algorithm::HmacSm3, b"s"));
@@ -223,12 +261,17 @@ mod tests {
 
     #[test]
     fn answers_are_classified() {
-        assert_eq!(classify(201), Verdict::Accepted);
-        assert_eq!(classify(200), Verdict::Accepted);
-        assert_eq!(classify(503), Verdict::Retry);
-        assert_eq!(classify(429), Verdict::Retry);
-        assert_eq!(classify(401), Verdict::Reauthenticate);
-        assert_eq!(classify(422), Verdict::DeadLetter);
-        assert_eq!(classify(409), Verdict::DeadLetter);
+        let p = |code: &str| Problem { code: code.into(), message: String::new() };
+        assert_eq!(classify(201, None), Verdict::Accepted);
+        assert_eq!(classify(200, None), Verdict::Accepted);
+        assert_eq!(classify(503, None), Verdict::Retry);
+        assert_eq!(classify(429, Some(&p("injected"))), Verdict::Retry);
+        assert_eq!(classify(401, Some(&p(CLOCK_SKEW))), Verdict::Reauthenticate);
+        assert_eq!(classify(403, Some(&p("kiosk_mismatch"))), Verdict::Reauthenticate);
+        assert_eq!(classify(422, Some(&p("invalid_body"))), Verdict::DeadLetter);
+        assert_eq!(classify(409, Some(&p("idempotency_key_reused"))), Verdict::DeadLetter);
+        assert_eq!(classify(404, None), Verdict::Misrouted, "a proxy's or a wrong path's 404");
+        assert_eq!(classify(403, None), Verdict::Misrouted);
+        assert_eq!(classify(422, Some(&p("something_else"))), Verdict::Misrouted);
     }
 }

@@ -37,18 +37,34 @@ fn paths_and_headers_match_the_code() {
 fn documented_answers_agree_with_the_classification() {
     let spec = spec();
     let responses = spec["paths"][proto::PATH_SUBMISSIONS]["post"]["responses"].as_object().unwrap();
-    for (code, verdict) in [
-        ("201", proto::Verdict::Accepted),
-        ("200", proto::Verdict::Accepted),
-        ("401", proto::Verdict::Reauthenticate),
-        ("409", proto::Verdict::DeadLetter),
-        ("422", proto::Verdict::DeadLetter),
-        ("429", proto::Verdict::Retry),
-        ("503", proto::Verdict::Retry),
+    let problem = |code: &str| proto::Problem { code: code.into(), message: String::new() };
+    for (code, problem_code, verdict) in [
+        ("201", None, proto::Verdict::Accepted),
+        ("200", None, proto::Verdict::Accepted),
+        ("401", Some(proto::CLOCK_SKEW), proto::Verdict::Reauthenticate),
+        ("403", Some("kiosk_mismatch"), proto::Verdict::Reauthenticate),
+        ("409", Some("idempotency_key_reused"), proto::Verdict::DeadLetter),
+        ("422", Some("invalid_body"), proto::Verdict::DeadLetter),
+        ("429", None, proto::Verdict::Retry),
+        ("503", None, proto::Verdict::Retry),
     ] {
         assert!(responses.contains_key(code), "{code} undocumented");
-        assert_eq!(proto::classify(code.parse().unwrap()), verdict, "{code}");
+        let p = problem_code.map(problem);
+        assert_eq!(proto::classify(code.parse().unwrap(), p.as_ref()), verdict, "{code}");
+        if let Some(c) = problem_code {
+            assert!(responses[code]["description"].as_str().unwrap().contains(c), "{code}: {c} undocumented");
+        }
     }
+    let described =
+        spec["components"]["schemas"]["Problem"]["properties"]["code"]["description"].as_str().unwrap();
+    for code in proto::REFUSAL_CODES {
+        assert!(described.contains(code), "refusal code {code} undocumented");
+    }
+    let overview = spec["info"]["description"].as_str().unwrap();
+    assert!(
+        overview.contains("METHOD\\nPATH\\nKIOSK-ID\\nAPP-KEY\\nTIMESTAMP"),
+        "the canonical request is documented as signed"
+    );
     let accepted = &spec["components"]["schemas"]["Accepted"]["properties"];
     let sample =
         serde_json::to_value(proto::Accepted { case_number: "x".into(), received_at: 1, duplicate: false })

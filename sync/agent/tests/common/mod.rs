@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use kiosk_gateway::{Faults, Gateway, certs};
-use kiosk_outbox::{NewSubmission, Options, Outbox, PayloadKey, now_ms};
+use kiosk_outbox::{NewSubmission, Options, Outbox, now_ms};
 
 pub const KIOSK: &str = "NH-GC-0007";
 pub const SECRET: &str = "dev-secret-0123456789";
@@ -26,7 +26,7 @@ impl Rig {
             PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("sync-{}-{name}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join("app-secret"), SECRET).unwrap();
+        certs::write_private(&dir.join("app-secret"), SECRET).unwrap();
         let runtime =
             tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
         let running = runtime
@@ -109,9 +109,12 @@ poll_ms = 50
     }
 
     pub fn outbox(&self) -> Outbox {
-        let key = PayloadKey::load_or_create(&self.dir.join("payload.key")).unwrap();
-        Outbox::open(&self.dir.join("kiosk.db"), key, Options { max_pending: u64::MAX, ..Options::default() })
-            .unwrap()
+        Outbox::open_with_key_file(
+            &self.dir.join("kiosk.db"),
+            &self.dir.join("payload.key"),
+            Options { max_pending: u64::MAX, ..Options::default() },
+        )
+        .unwrap()
     }
 
     /// Queues `n` forms carrying (invented) personal data, as the UI would.
