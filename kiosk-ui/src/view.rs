@@ -379,18 +379,22 @@ fn maintenance_rows(app: &App) -> Vec<DeviceRow> {
     let stats = app.outbox.stats(kiosk_outbox::now_ms()).unwrap_or_default();
     let states: std::collections::HashMap<String, String> =
         app.outbox.device_states().unwrap_or_default().into_iter().collect();
+    // The agent's words for why uploads do not get through (a wrong address, refused
+    // credentials), for the technician in front of the kiosk.
+    let upload_problem = states.get("uploads").and_then(|s| s.strip_prefix("problem: "));
     let mut rows = vec![
         row("reader", health(d.reader), d.reader_detail.clone()),
         row("printer", health(d.printer), d.printer_detail.clone()),
         row("scanner", health(d.scanner), d.scanner_detail.clone()),
         row(
             "outbox",
-            if stats.dead > 0 { "warning" } else { "ok" },
+            if stats.dead + stats.quarantined > 0 { "warning" } else { "ok" },
             format!(
-                "待上传 pending {} · 已确认 acknowledged {} · 需人工处理 dead {}{}",
+                "待上传 pending {} · 已确认 acknowledged {} · 需人工处理 dead {} · 已隔离 quarantined {}{}",
                 stats.pending + stats.in_flight,
                 stats.acked,
                 stats.dead,
+                stats.quarantined,
                 stats
                     .oldest_pending_ms
                     .map(|ms| format!(" · 最早 oldest {} s", ms / 1000))
@@ -399,10 +403,15 @@ fn maintenance_rows(app: &App) -> Vec<DeviceRow> {
         ),
         row(
             "uploads",
-            if d.offline { "down" } else { "ok" },
+            match (d.offline, upload_problem) {
+                (true, _) => "down",
+                (false, Some(_)) => "warning",
+                (false, None) => "ok",
+            },
             format!(
-                "{} · {}",
+                "{}{} · {}",
                 if d.offline { "离线 offline" } else { "在线 online" },
+                upload_problem.map(|p| format!(" · {p}")).unwrap_or_default(),
                 app.outbox
                     .list(Some(kiosk_outbox::State::Acked), 1)
                     .ok()
@@ -421,6 +430,9 @@ fn maintenance_rows(app: &App) -> Vec<DeviceRow> {
             ),
         ),
     ];
+    if let Some(clock) = states.get("clock") {
+        rows.push(row("clock", if clock == "ok" { "ok" } else { "warning" }, clock.clone()));
+    }
     if let Some(update) = states.get("catalogue_update") {
         rows.push(row(
             "catalogue_update",

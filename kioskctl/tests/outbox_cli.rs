@@ -67,3 +67,74 @@ fn technicians_see_and_repair_the_queue_without_personal_data() {
     assert_eq!(ctl(&db, &["status"]).status.code(), Some(0));
     assert_eq!(ctl(&db, &["list", "--state", "sideways"]).status.code(), Some(2));
 }
+
+fn fresh(name: &str) -> (PathBuf, Outbox) {
+    let dir =
+        PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("kioskctl-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("kiosk.db");
+    let ob = Outbox::open_with_key_file(&db, &dir.join("payload.key"), Options::default()).unwrap();
+    (db, ob)
+}
+
+#[test]
+fn many_set_aside_submissions_are_requeued_by_reason_and_time() {
+    let (db, mut ob) = fresh("retry-many");
+    assert!(ctl(&db, &["enqueue-sample", "50"]).status.success());
+    // A proxy's 404 set forty aside (before the fix the agent did that); a real refusal one more.
+    let claimed = ob.claim_due("test", now_ms(), 50, Duration::from_secs(60)).unwrap();
+    let t = now_ms();
+    for (i, c) in claimed.iter().enumerate() {
+        let (error, at) = match i {
+            0..40 => {
+                ("HTTP 404 from https://gw/v1/submissions is not the service network's answer", t - 3_600_000)
+            }
+            40 => ("HTTP 422 invalid_body: missing field", t),
+            _ => continue,
+        };
+        ob.dead_letter(c.id, Some(404), error, at).unwrap();
+    }
+    assert_eq!(ctl(&db, &["retry"]).status.code(), Some(2), "say which: ids, --all, --reason or a time");
+    // Only those last tried before half an hour ago with that reason.
+    let before = jiff::Timestamp::from_millisecond(t - 1_800_000).unwrap().to_string();
+    let out = ctl(&db, &["retry", "--reason", "HTTP 404", "--until", &before, "--json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["requeued"], 40);
+    let v: serde_json::Value = serde_json::from_slice(&ctl(&db, &["status", "--json"]).stdout).unwrap();
+    assert_eq!((v["pending"].as_u64(), v["dead"].as_u64()), (Some(40), Some(1)));
+    assert!(text(&ctl(&db, &["retry", "--all"])).contains("1 submission(s) queued again"));
+}
+
+#[test]
+fn a_damaged_outbox_is_salvaged_into_place_and_kept_for_the_vendor() {
+    let (db, mut ob) = fresh("salvage");
+    assert!(ctl(&db, &["enqueue-sample", "30"]).status.success());
+    drop(ob.claim_due("test", now_ms(), 10, Duration::from_secs(60)).unwrap());
+    drop(ob);
+    // A damaged row: its state is not one the software knows.
+    let raw = rusqlite::Connection::open(&db).unwrap();
+    raw.execute_batch("PRAGMA ignore_check_constraints = ON; UPDATE submission SET state = 'x' WHERE id = 3")
+        .unwrap();
+    drop(raw);
+    let out = ctl(&db, &["status"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out).contains("kioskctl outbox salvage"), "the error names the fix: {}", text(&out));
+    let out = ctl(&db, &["salvage", "--yes", "--json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["report"]["unsent"], 30);
+    assert_eq!(v["report"]["requeued_damaged"], 1);
+    let kept = PathBuf::from(v["damaged_kept_at"].as_str().unwrap());
+    assert!(kept.exists(), "the damaged file is kept");
+    let v: serde_json::Value = serde_json::from_slice(&ctl(&db, &["status", "--json"]).stdout).unwrap();
+    assert_eq!(v["pending"], 30, "the salvaged outbox is in place, every submission queued");
+    let mut ob =
+        Outbox::open_with_key_file(&db, &db.with_file_name("payload.key"), Options::default()).unwrap();
+    assert_eq!(
+        ob.claim_due("agent", now_ms(), 100, Duration::from_secs(60)).unwrap().len(),
+        30,
+        "payloads open"
+    );
+}

@@ -172,3 +172,100 @@ fn a_healthy_kiosk_passes_and_a_broken_one_says_what_to_fix() {
     drop(scanner_device);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn the_queues_own_failures_are_reported_with_what_to_do() {
+    let dir = std::env::temp_dir().join(format!("kiosk-diag-queue-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let outbox = dir.join("kiosk.db");
+    let mut ob = Outbox::open_with_key_file(&outbox, &dir.join("payload.key"), Options::default()).unwrap();
+    for _ in 0..3 {
+        let sub = kiosk_outbox::NewSubmission { item_code: "440605-JZZ-001", stream_key: "", payload: b"{}" };
+        ob.enqueue(&sub, kiosk_outbox::now_ms()).unwrap();
+    }
+    std::fs::write(
+        dir.join("kiosk-ui.toml"),
+        format!(
+            "kiosk_id = \"{KIOSK}\"\noutbox = \"{}\"\npayload_key = \"{}\"\n",
+            outbox.display(),
+            dir.join("payload.key").display()
+        ),
+    )
+    .unwrap();
+    kiosk_gateway::certs::write_private(&dir.join("app-secret"), "s3cret-s3cret-s3cret").unwrap();
+    // The gateway's clock runs ten minutes ahead of this kiosk's.
+    let faults = Faults { clock_skew_secs: 600, ..Faults::default() };
+    let running = runtime
+        .block_on(kiosk_gateway::start_dev(
+            &dir,
+            &[KIOSK.to_owned()],
+            "kiosk-app",
+            b"s3cret-s3cret-s3cret",
+            faults,
+            1,
+            None,
+        ))
+        .unwrap();
+    let (cert, key) = certs::kiosk_files(Path::new("certs"), KIOSK);
+    std::fs::write(
+        dir.join("kiosk-sync.toml"),
+        format!(
+            "kiosk_id = \"{KIOSK}\"\ngateway = \"https://127.0.0.1:{}\"\napp_key = \"kiosk-app\"\napp_secret_file = \"app-secret\"\n\
+             ca = \"certs/ca.pem\"\nclient_cert = \"{}\"\nclient_key = \"{}\"\noutbox = \"kiosk.db\"\npayload_key = \"payload.key\"\n",
+            running.api.port(),
+            cert.display(),
+            key.display()
+        ),
+    )
+    .unwrap();
+
+    // Clock skew: seen from the gateway's Date header, reported with the fix.
+    let (_, report) = check(&dir, &[]);
+    let clock = step(&report, "clock_offset");
+    assert_eq!(clock["status"], "fail", "{report:#}");
+    assert!(clock["detail"].as_str().unwrap().contains("behind the gateway"), "{clock}");
+    assert!(clock["fix"].as_str().unwrap().contains("NTP"));
+    assert_eq!(step(&report, "outbox")["status"], "pass");
+
+    // A quarantined payload (one flipped bit, found when the agent leased it).
+    let raw = rusqlite::Connection::open(&outbox).unwrap();
+    let mut sealed: Vec<u8> =
+        raw.query_row("SELECT payload FROM submission WHERE id = 1", [], |r| r.get(0)).unwrap();
+    sealed[30] ^= 1;
+    raw.execute("UPDATE submission SET payload = ?1 WHERE id = 1", [sealed]).unwrap();
+    assert_eq!(
+        ob.claim_due("agent", kiosk_outbox::now_ms(), 10, std::time::Duration::from_secs(60)).unwrap().len(),
+        2
+    );
+    drop(ob);
+    let (_, report) = check(&dir, &[]);
+    let quarantine = step(&report, "quarantine");
+    assert_eq!(quarantine["status"], "fail", "{report:#}");
+    assert!(quarantine["fix"].as_str().unwrap().contains("kioskctl outbox retry --all"));
+
+    // The payload key deleted while sealed submissions wait.
+    let key_file = dir.join("payload.key");
+    let key_bytes = std::fs::read(&key_file).unwrap();
+    std::fs::remove_file(&key_file).unwrap();
+    let (out, report) = check(&dir, &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let outbox_step = step(&report, "outbox");
+    assert_eq!(outbox_step["status"], "fail", "{report:#}");
+    assert!(outbox_step["detail"].as_str().unwrap().contains("payload.key is missing"), "{outbox_step}");
+    assert!(outbox_step["fix"].as_str().unwrap().contains("provisioning backup"));
+    assert!(!key_file.exists(), "the diagnostic made no new key");
+    kiosk_gateway::certs::write_private(&key_file, "").unwrap();
+    std::fs::write(&key_file, key_bytes).unwrap();
+
+    // A damaged outbox: found by the integrity check, the salvage named.
+    raw.execute_batch("PRAGMA ignore_check_constraints = ON; UPDATE submission SET state = 'x' WHERE id = 2")
+        .unwrap();
+    drop(raw);
+    let (_, report) = check(&dir, &[]);
+    let outbox_step = step(&report, "outbox");
+    assert_eq!(outbox_step["status"], "fail", "{report:#}");
+    assert!(outbox_step["fix"].as_str().unwrap().contains("kioskctl outbox salvage"), "{outbox_step}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

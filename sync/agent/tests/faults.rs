@@ -18,17 +18,32 @@ fn agent(config: &std::path::Path, args: &[&str]) -> Command {
     cmd
 }
 
-fn daemon(config: &std::path::Path) -> Child {
-    agent(config, &[]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap()
+/// The daemon, killed when the test ends however it ends (a failed assertion included), so no
+/// agent outlives its test.
+struct Daemon(Child);
+
+impl Daemon {
+    fn id(&self) -> u32 {
+        self.0.id()
+    }
 }
 
-fn stop(mut child: Child) {
-    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn daemon(config: &std::path::Path) -> Daemon {
+    Daemon(agent(config, &[]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap())
+}
+
+/// Stops the daemon as systemd does (SIGTERM), then waits for it.
+fn stop(mut daemon: Daemon) {
+    let _ = Command::new("kill").args(["-TERM", &daemon.id().to_string()]).status();
     let deadline = Instant::now() + Duration::from_secs(5);
-    while child.try_wait().unwrap().is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-        }
+    while daemon.0.try_wait().unwrap().is_none() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));
     }
 }

@@ -104,7 +104,10 @@ fn heartbeats_reach_the_fleet_view_without_personal_data() {
     rig.enqueue(2);
     let mut ob = rig.outbox();
     ob.set_device_state("printer", "paper_near_end", now_ms()).unwrap();
-    let agent = Agent::new(Config::load(&rig.config(None)).unwrap()).unwrap();
+    let config = Config::load(&rig.config(None)).unwrap();
+    let uploader = kiosk_sync::Uploader::new(&config).unwrap();
+    assert!(!format!("{uploader:?}").contains(common::SECRET), "Debug never shows the app secret");
+    let agent = Agent::new(config).unwrap();
     runtime().block_on(agent.send_heartbeat()).unwrap();
     let fleet = rig.gateway.store().fleet().unwrap();
     assert_eq!(fleet.len(), 1);

@@ -384,7 +384,7 @@ async fn fleet_html(State(gw): State<Arc<Gateway>>) -> Response {
             let devices: Vec<String> =
                 hb.devices.iter().map(|(k, v)| format!("{}: {}", escape(k), escape(v))).collect();
             format!(
-                "<tr><td>{}</td><td>{} s ago</td><td>{}</td><td>{}{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                "<tr><td>{}</td><td>{} s ago</td><td>{}</td><td>{}{}</td><td>{}</td><td>{}{}</td><td>{}</td><td>{}</td></tr>",
                 escape(&r.kiosk_id),
                 (now - r.last_seen) / 1000,
                 escape(&hb.software_version),
@@ -395,6 +395,21 @@ async fn fleet_html(State(gw): State<Arc<Gateway>>) -> Response {
                     .unwrap_or_default(),
                 hb.queue_pending,
                 hb.queue_dead,
+                if hb.queue_quarantined > 0 {
+                    format!("<br><b>已隔离 quarantined:</b> {}", hb.queue_quarantined)
+                } else {
+                    String::new()
+                },
+                [
+                    hb.upload_problem.as_deref().map(escape),
+                    hb.clock_offset_secs
+                        .filter(|s| s.abs() >= 30)
+                        .map(|s| format!("时钟偏差 clock off by {s} s")),
+                ]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join("<br>"),
                 devices.join(", ")
             )
         })
@@ -403,7 +418,7 @@ async fn fleet_html(State(gw): State<Arc<Gateway>>) -> Response {
         "<!doctype html><html lang=\"zh-CN\"><meta charset=\"utf-8\"><title>市民之窗 终端状态 / Kiosk fleet</title>\
          <h1>市民之窗 终端状态 / Kiosk fleet</h1><table border=\"1\" cellpadding=\"4\">\
          <tr><th>终端 Kiosk</th><th>最近心跳 Last seen</th><th>版本 Version</th><th>事项目录 Catalogue</th>\
-         <th>待上传 Pending</th><th>失败 Dead</th><th>设备 Devices</th></tr>{body}</table></html>"
+         <th>待上传 Pending</th><th>失败 Dead</th><th>问题 Problems</th><th>设备 Devices</th></tr>{body}</table></html>"
     ))
     .into_response()
 }
