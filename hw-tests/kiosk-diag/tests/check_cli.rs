@@ -40,6 +40,35 @@ fn step<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
         .unwrap_or_else(|| panic!("no step {id}: {report:#}"))
 }
 
+/// A development gateway with `faults`, and the agent's configuration for it in `dir`.
+fn start_gateway(dir: &Path, runtime: &tokio::runtime::Runtime, faults: Faults) -> kiosk_gateway::Running {
+    kiosk_gateway::certs::write_private(&dir.join("app-secret"), "s3cret-s3cret-s3cret").unwrap();
+    let running = runtime
+        .block_on(kiosk_gateway::start_dev(
+            dir,
+            &[KIOSK.to_owned()],
+            "kiosk-app",
+            b"s3cret-s3cret-s3cret",
+            faults,
+            1,
+            None,
+        ))
+        .unwrap();
+    let (cert, key) = certs::kiosk_files(Path::new("certs"), KIOSK);
+    std::fs::write(
+        dir.join("kiosk-sync.toml"),
+        format!(
+            "kiosk_id = \"{KIOSK}\"\ngateway = \"https://127.0.0.1:{}\"\napp_key = \"kiosk-app\"\napp_secret_file = \"app-secret\"\n\
+             ca = \"certs/ca.pem\"\nclient_cert = \"{}\"\nclient_key = \"{}\"\noutbox = \"kiosk.db\"\npayload_key = \"payload.key\"\n",
+            running.api.port(),
+            cert.display(),
+            key.display()
+        ),
+    )
+    .unwrap();
+    running
+}
+
 #[test]
 fn a_healthy_kiosk_passes_and_a_broken_one_says_what_to_fix() {
     let dir = std::env::temp_dir().join(format!("kiosk-diag-check-{}", std::process::id()));
@@ -67,30 +96,7 @@ fn a_healthy_kiosk_passes_and_a_broken_one_says_what_to_fix() {
     )
     .unwrap();
 
-    kiosk_gateway::certs::write_private(&dir.join("app-secret"), "s3cret-s3cret-s3cret").unwrap();
-    let running = runtime
-        .block_on(kiosk_gateway::start_dev(
-            &dir,
-            &[KIOSK.to_owned()],
-            "kiosk-app",
-            b"s3cret-s3cret-s3cret",
-            Faults::default(),
-            1,
-            None,
-        ))
-        .unwrap();
-    let (cert, key) = certs::kiosk_files(Path::new("certs"), KIOSK);
-    std::fs::write(
-        dir.join("kiosk-sync.toml"),
-        format!(
-            "kiosk_id = \"{KIOSK}\"\ngateway = \"https://127.0.0.1:{}\"\napp_key = \"kiosk-app\"\napp_secret_file = \"app-secret\"\n\
-             ca = \"certs/ca.pem\"\nclient_cert = \"{}\"\nclient_key = \"{}\"\noutbox = \"kiosk.db\"\npayload_key = \"payload.key\"\n",
-            running.api.port(),
-            cert.display(),
-            key.display()
-        ),
-    )
-    .unwrap();
+    let running = start_gateway(&dir, &runtime, Faults::default());
 
     // Healthy, with a card on the reader and a test slip.
     let card = sample_cards().remove(0).1;
@@ -194,32 +200,8 @@ fn the_queues_own_failures_are_reported_with_what_to_do() {
         ),
     )
     .unwrap();
-    kiosk_gateway::certs::write_private(&dir.join("app-secret"), "s3cret-s3cret-s3cret").unwrap();
     // The gateway's clock runs ten minutes ahead of this kiosk's.
-    let faults = Faults { clock_skew_secs: 600, ..Faults::default() };
-    let running = runtime
-        .block_on(kiosk_gateway::start_dev(
-            &dir,
-            &[KIOSK.to_owned()],
-            "kiosk-app",
-            b"s3cret-s3cret-s3cret",
-            faults,
-            1,
-            None,
-        ))
-        .unwrap();
-    let (cert, key) = certs::kiosk_files(Path::new("certs"), KIOSK);
-    std::fs::write(
-        dir.join("kiosk-sync.toml"),
-        format!(
-            "kiosk_id = \"{KIOSK}\"\ngateway = \"https://127.0.0.1:{}\"\napp_key = \"kiosk-app\"\napp_secret_file = \"app-secret\"\n\
-             ca = \"certs/ca.pem\"\nclient_cert = \"{}\"\nclient_key = \"{}\"\noutbox = \"kiosk.db\"\npayload_key = \"payload.key\"\n",
-            running.api.port(),
-            cert.display(),
-            key.display()
-        ),
-    )
-    .unwrap();
+    let _running = start_gateway(&dir, &runtime, Faults { clock_skew_secs: 600, ..Faults::default() });
 
     // Clock skew: seen from the gateway's Date header, reported with the fix.
     let (_, report) = check(&dir, &[]);
