@@ -384,6 +384,14 @@ fn check_outbox(list: &mut Checklist, config: &KioskConfig) {
     let Some(path) = &config.outbox else {
         return list.skip("outbox", TITLE, "no outbox in the configuration");
     };
+    if !path.exists() {
+        // Looking must not create it: kiosk-ui does, at its first start.
+        return list.skip(
+            "outbox",
+            TITLE,
+            format!("{}: not created yet (kiosk-ui creates it at its first start)", path.display()),
+        );
+    }
     let outbox = match Outbox::open_for_inspection(path, Options::default()) {
         Ok(o) => o,
         Err(e @ kiosk_outbox::OutboxError::Corrupt { .. }) => {

@@ -560,7 +560,7 @@ impl Agent {
         let problem = self.damaged.clone().or_else(|| self.problem.clone());
         heartbeat_document(
             &self.config,
-            &self.outbox,
+            Some(&self.outbox),
             &self.uploader,
             self.catalogue_status.as_ref(),
             problem,
@@ -694,18 +694,19 @@ pub fn clock_words(offset_ms: i64) -> String {
 
 fn heartbeat_document(
     config: &Config,
-    outbox: &Outbox,
+    outbox: Option<&Outbox>,
     uploader: &Uploader,
     catalogue: Option<&Arc<Mutex<CatalogueStatus>>>,
     problem: Option<String>,
 ) -> Result<Heartbeat> {
     let now = now_ms();
     // A damaged outbox still gets its heartbeat out: the fleet must hear of it.
-    let (stats, devices) = match (outbox.stats(now), outbox.device_states()) {
-        (Ok(stats), Ok(devices)) => (stats, devices),
-        (Err(e), _) | (_, Err(e)) => {
+    let (stats, devices) = match outbox.map(|o| (o.stats(now), o.device_states())) {
+        Some((Ok(stats), Ok(devices))) => (stats, devices),
+        Some((Err(e), _) | (_, Err(e))) => {
             (kiosk_outbox::Stats::default(), vec![("outbox".to_owned(), e.to_string())])
         }
+        None => (kiosk_outbox::Stats::default(), Vec::new()),
     };
     let catalogue = catalogue
         .map(|s| s.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone())
@@ -730,9 +731,14 @@ fn heartbeat_document(
 /// running kiosk without disturbing its agent (no lock, no key, no lease, no write). Returns
 /// the clock offset the gateway's answer showed.
 pub async fn probe_gateway(config: &Config) -> Result<Option<i64>> {
-    let outbox = Outbox::open_for_inspection(&config.outbox, config.queue.options())?;
+    // Before kiosk-ui's first start there is no outbox yet; looking must not create one.
+    let outbox = config
+        .outbox
+        .exists()
+        .then(|| Outbox::open_for_inspection(&config.outbox, config.queue.options()))
+        .transpose()?;
     let uploader = Uploader::new(config)?;
-    let hb = heartbeat_document(config, &outbox, &uploader, None, None)?;
+    let hb = heartbeat_document(config, outbox.as_ref(), &uploader, None, None)?;
     uploader.heartbeat(&hb).await?;
     Ok(uploader.clock_offset_ms())
 }
