@@ -607,8 +607,10 @@ impl Agent {
         self.uploader.heartbeat(&self.heartbeat_document()?).await
     }
 
-    /// Deletes receipts past the retention period (hourly in the daemon).
-    fn purge_receipts(&mut self) {
+    /// Deletes receipts past the retention period and takes the space reserve back if it was
+    /// given up (hourly in the daemon).
+    fn housekeeping(&mut self) {
+        self.outbox.keep_reserve();
         let keep = Duration::from_secs(self.config.queue.receipt_retention_days * 86_400);
         match self.outbox.purge_receipts(now_ms() - keep.as_millis() as i64) {
             Ok(0) => {}
@@ -641,7 +643,7 @@ impl Agent {
                 next_pet = tokio::time::Instant::now() + every;
             }
             if tokio::time::Instant::now() >= next_purge {
-                self.purge_receipts();
+                self.housekeeping();
                 next_purge = tokio::time::Instant::now() + Duration::from_secs(3600);
             }
             if tokio::time::Instant::now() >= next_heartbeat {

@@ -947,6 +947,12 @@ impl Outbox {
         Ok(n)
     }
 
+    /// Takes the space reserve again once the partition has room for it (after a full disk
+    /// made the agent give it back).
+    pub fn keep_reserve(&self) {
+        storage::ensure_reserve(&self.path, self.options.reserve_bytes, self.options.min_free_bytes);
+    }
+
     /// Copies the WAL back and truncates it to its limit, so deleted payloads leave the disk.
     fn checkpoint(&mut self) {
         if let Err(e) = self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())) {
