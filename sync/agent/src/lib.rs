@@ -393,7 +393,7 @@ impl Agent {
         })
     }
 
-    /// Records the answers kept from earlier rounds; true when none is left over.
+    /// Records the answers kept so far; on failure they stay kept for the next try.
     fn record_answers(&mut self) -> Result<(), kiosk_outbox::OutboxError> {
         if self.unrecorded.is_empty() {
             return Ok(());
