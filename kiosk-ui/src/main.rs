@@ -112,6 +112,8 @@ fn run_kiosk(log: LogBuffer, path: &std::path::Path) -> Result<()> {
     register_font(config.font_dir.as_deref())?;
     let runtime = tokio::runtime::Runtime::new()?;
     let devices = Devices::start(runtime.handle(), &config.devices()?)?;
+    // One kiosk-ui per outbox; `kiosk-diag check --boot` asks this lock whether the UI runs.
+    let _ui_lock = kiosk_outbox::ProgramLock::acquire(&config.outbox, kiosk_outbox::Program::Ui)?;
     let outbox = Outbox::open_with_key_file(&config.outbox, &config.payload_key, Options::default())
         .with_context(|| format!("opening the outbox {}", config.outbox.display()))?;
     let library = open_library(&config.catalogue)?;

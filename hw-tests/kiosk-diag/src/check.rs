@@ -10,7 +10,7 @@ use anyhow::{Context, Result};
 use kiosk_escpos::{Paper, Printer};
 use kiosk_idcard::reader::SAM_USB_ID;
 use kiosk_idcard::{Reader, ReaderPort};
-use kiosk_outbox::{Options, Outbox};
+use kiosk_outbox::{Options, Outbox, Program};
 use kiosk_scanner::{ScanConfig, ScanEvent, Scanner};
 use serde::{Deserialize, Serialize};
 
@@ -44,8 +44,6 @@ pub struct CheckArgs {
     boot: bool,
 }
 
-/// The processes a working kiosk runs (their /proc comm names).
-const KIOSK_PROCESSES: [&str; 2] = ["kiosk-ui", "kiosk-sync"];
 /// Steps whose failure `--boot` reports without failing the check.
 const NOT_THE_SYSTEMS_FAULT: [&str; 8] =
     ["reader", "card", "printer", "test_slip", "scanner", "gateway", "clock_offset", "quarantine"];
@@ -523,19 +521,31 @@ fn check_clock_offset(list: &mut Checklist, offset_ms: Option<i64>) {
     }
 }
 
-fn check_processes(list: &mut Checklist) {
+/// Whether the kiosk's own programs run: each holds a lock beside the outbox for its life
+/// (`kiosk_outbox::Program`), so this asks the kiosk, not the machine's process names.
+fn check_processes(list: &mut Checklist, config: &KioskConfig) {
     const TITLE: &str = "终端程序 kiosk processes";
-    let running: Vec<String> = std::fs::read_dir("/proc")
-        .map(|dir| {
-            dir.filter_map(|e| std::fs::read_to_string(e.ok()?.path().join("comm")).ok())
-                .map(|c| c.trim_end().to_owned())
-                .collect()
-        })
-        .unwrap_or_default();
-    let missing: Vec<&str> =
-        KIOSK_PROCESSES.into_iter().filter(|p| !running.iter().any(|r| r == p)).collect();
+    let Some(outbox) = &config.outbox else {
+        return list.fail(
+            "processes",
+            TITLE,
+            "no outbox in the configuration: nothing to ask",
+            "re-provision the kiosk (kioskctl provision)",
+        );
+    };
+    let (mut running, mut missing) = (Vec::new(), Vec::new());
+    for program in [Program::Ui, Program::Agent] {
+        match program.holder(outbox) {
+            Some(pid) => running.push(format!(
+                "{}{}",
+                program.name(),
+                pid.map(|p| format!(" (pid {p})")).unwrap_or_default()
+            )),
+            None => missing.push(program.name()),
+        }
+    }
     if missing.is_empty() {
-        list.pass("processes", TITLE, KIOSK_PROCESSES.join(", ") + " running");
+        list.pass("processes", TITLE, format!("{} running on {}", running.join(", "), outbox.display()));
     } else {
         list.fail(
             "processes",
@@ -622,7 +632,7 @@ pub fn run(args: &CheckArgs) -> Result<u8> {
     check_disk(&mut list, &config);
     check_clock(&mut list);
     if args.boot {
-        check_processes(&mut list);
+        check_processes(&mut list, &config);
         for s in list.0.iter_mut().filter(|s| NOT_THE_SYSTEMS_FAULT.contains(&s.id)) {
             s.required = false;
         }

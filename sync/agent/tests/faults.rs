@@ -181,7 +181,7 @@ fn a_second_agent_is_refused_and_leaves_the_daemon_alone() {
     let out = agent(&config, &["--drain"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
-    assert!(err.contains(&format!("another sync agent (pid {})", child.id())), "{err}");
+    assert!(err.contains(&format!("another kiosk-sync (pid {})", child.id())), "{err}");
     assert!(inspect(&rig).stats(kiosk_outbox::now_ms()).unwrap().in_flight > 0, "its leases are untouched");
     wait_for("the daemon's uploads", 20, || inspect(&rig).stats(kiosk_outbox::now_ms()).unwrap().acked == 8);
     stop(child);

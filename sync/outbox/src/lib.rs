@@ -33,7 +33,7 @@ use zeroize::Zeroizing;
 
 pub use key::PayloadKey;
 pub use salvage::{SalvageReport, salvage};
-pub use storage::AgentLock;
+pub use storage::{AgentLock, Program, ProgramLock};
 
 #[derive(Debug, thiserror::Error)]
 pub enum OutboxError {
@@ -84,10 +84,10 @@ pub enum OutboxError {
     #[error("submission {id} is {state:?}, not {wanted}")]
     WrongState { id: i64, state: State, wanted: &'static str },
     #[error(
-        "another sync agent{} is using the outbox {outbox}: stop it first (`systemctl stop kiosk-sync`) or let it upload",
+        "another {program}{} is using the outbox {outbox}: stop it first (`systemctl stop {program}`)",
         .pid.map(|p| format!(" (pid {p})")).unwrap_or_default()
     )]
-    AgentRunning { outbox: PathBuf, pid: Option<u32> },
+    Running { program: &'static str, outbox: PathBuf, pid: Option<u32> },
     #[error("outbox {path}: {detail}")]
     Io { path: PathBuf, detail: String },
     #[error("outbox {path}: {source}")]

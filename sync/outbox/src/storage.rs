@@ -97,18 +97,57 @@ pub(crate) fn create_atomically(
     std::fs::File::open(dir_of(db)).and_then(|d| d.sync_all()).map_err(io)
 }
 
-/// One sync agent per outbox: held for the agent's life, released by the kernel when it exits
-/// or is killed, so a crash never leaves a stale lock behind.
+/// The kiosk's two programs that open the outbox for good.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Program {
+    /// `kiosk-sync`, the only one that leases and uploads.
+    Agent,
+    /// `kiosk-ui`, which enqueues.
+    Ui,
+}
+
+impl Program {
+    pub fn name(self) -> &'static str {
+        match self {
+            Program::Agent => "kiosk-sync",
+            Program::Ui => "kiosk-ui",
+        }
+    }
+
+    fn lock_path(self, db: &Path) -> PathBuf {
+        sibling(db, if self == Program::Agent { "agent-lock" } else { "ui-lock" })
+    }
+
+    /// Whether a process of this program holds the outbox now, and its pid when it said.
+    /// What the kiosk itself knows, so a diagnostic never mistakes another machine's process of
+    /// the same name (a developer's, a test's) for the kiosk's. The look takes a shared lock for
+    /// an instant when nobody holds it.
+    pub fn holder(self, db: &Path) -> Option<Option<u32>> {
+        let path = self.lock_path(db);
+        let file = std::fs::File::open(&path).ok()?;
+        match file.try_lock_shared() {
+            Ok(()) => None,
+            Err(std::fs::TryLockError::WouldBlock) => {
+                Some(std::fs::read_to_string(&path).unwrap_or_default().trim().parse().ok())
+            }
+            Err(std::fs::TryLockError::Error(_)) => None,
+        }
+    }
+}
+
+/// A program's hold on the outbox, for its whole life: one agent and one UI per outbox.
+/// Released by the kernel when the process exits or is killed, so a crash never leaves a stale
+/// lock behind.
 #[derive(Debug)]
-pub struct AgentLock {
+pub struct ProgramLock {
     _file: std::fs::File,
     path: PathBuf,
 }
 
-impl AgentLock {
+impl ProgramLock {
     /// Takes the lock beside `db`, or says which process holds it.
-    pub fn acquire(db: &Path) -> Result<Self, OutboxError> {
-        let path = sibling(db, "agent-lock");
+    pub fn acquire(db: &Path, program: Program) -> Result<Self, OutboxError> {
+        let path = program.lock_path(db);
         let io = |e: std::io::Error| OutboxError::Io { path: path.clone(), detail: e.to_string() };
         let mut file = std::fs::OpenOptions::new()
             .read(true)
@@ -119,14 +158,14 @@ impl AgentLock {
             .map_err(io)?;
         match file.try_lock() {
             Ok(()) => {
-                // The holder's pid is for the message a second agent prints; on a full partition
+                // The holder's pid is for the message a second one prints; on a full partition
                 // it may not fit, and the lock holds all the same.
                 let _ = file.set_len(0).and_then(|()| write!(file, "{}", std::process::id()));
                 Ok(Self { _file: file, path })
             }
             Err(std::fs::TryLockError::WouldBlock) => {
                 let holder = std::fs::read_to_string(&path).unwrap_or_default().trim().parse().ok();
-                Err(OutboxError::AgentRunning { outbox: db.to_owned(), pid: holder })
+                Err(OutboxError::Running { program: program.name(), outbox: db.to_owned(), pid: holder })
             }
             Err(std::fs::TryLockError::Error(e)) => Err(io(e)),
         }
@@ -134,5 +173,17 @@ impl AgentLock {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+}
+
+/// One sync agent per outbox: the agent's [`ProgramLock`], held for its life.
+#[derive(Debug)]
+pub struct AgentLock {
+    _held: ProgramLock,
+}
+
+impl AgentLock {
+    pub fn acquire(db: &Path) -> Result<Self, OutboxError> {
+        ProgramLock::acquire(db, Program::Agent).map(|held| Self { _held: held })
     }
 }

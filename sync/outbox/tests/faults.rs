@@ -6,7 +6,8 @@
 use std::time::Duration;
 
 use kiosk_outbox::{
-    AgentLock, Answer, NewSubmission, Options, Outbox, OutboxError, PayloadKey, Selection, State, now_ms,
+    AgentLock, Answer, NewSubmission, Options, Outbox, OutboxError, PayloadKey, Program, ProgramLock,
+    Selection, State, now_ms,
 };
 
 mod common;
@@ -158,11 +159,23 @@ fn one_agent_holds_the_outbox_at_a_time() {
     let first = AgentLock::acquire(&dir.path()).unwrap();
     let err = AgentLock::acquire(&dir.path()).unwrap_err();
     assert!(
-        matches!(err, OutboxError::AgentRunning { pid: Some(p), .. } if p == std::process::id()),
+        matches!(err, OutboxError::Running { program: "kiosk-sync", pid: Some(p), .. } if p == std::process::id()),
         "{err}"
     );
     assert!(err.to_string().contains("systemctl stop kiosk-sync"), "{err}");
-    drop(first);
+    assert_eq!(
+        Program::Agent.holder(&dir.path()),
+        Some(Some(std::process::id())),
+        "a diagnostic sees the holder"
+    );
+    assert_eq!(Program::Ui.holder(&dir.path()), None, "no UI holds it");
+    let ui = ProgramLock::acquire(&dir.path(), Program::Ui).unwrap();
+    assert!(matches!(
+        ProgramLock::acquire(&dir.path(), Program::Ui),
+        Err(OutboxError::Running { program: "kiosk-ui", .. })
+    ));
+    drop((first, ui));
+    assert_eq!(Program::Agent.holder(&dir.path()), None);
     AgentLock::acquire(&dir.path()).expect("released with its holder");
 }
 
