@@ -147,13 +147,7 @@ impl Uploader {
         self.offset_known.store(true, Ordering::Relaxed);
     }
 
-    fn signed_post(
-        &self,
-        path: &str,
-        idempotency_key: &str,
-        body: reqwest::Body,
-        bytes: &[u8],
-    ) -> reqwest::RequestBuilder {
+    fn signed_post(&self, path: &str, idempotency_key: &str, body: &Bytes) -> reqwest::RequestBuilder {
         let timestamp = (now_ms() + self.offset_ms.load(Ordering::Relaxed)) / 1000;
         let nonce = nonce();
         let signature = proto::Signed {
@@ -164,7 +158,7 @@ impl Uploader {
             timestamp,
             nonce: &nonce,
             idempotency_key,
-            body: bytes,
+            body,
         }
         .sign(self.alg, &self.secret);
         let mut req = self
@@ -180,40 +174,40 @@ impl Uploader {
         if !idempotency_key.is_empty() {
             req = req.header(proto::HEADER_IDEMPOTENCY_KEY, idempotency_key);
         }
-        req.body(body)
+        req.body(body.clone())
     }
 
-    /// Uploads one submission; never fails, every outcome is a [`Sent`]. A 401 for the clock is
-    /// sent once more at once, signed with the time the gateway's answer carried.
-    pub async fn send(&self, c: &Claimed) -> Sent {
-        let first = self.send_once(c).await;
-        match &first {
-            Sent::Reauthenticate { error, .. }
-                if error.contains(proto::CLOCK_SKEW) && self.clock_offset_ms().is_some() =>
-            {
-                tracing::warn!(
-                    offset_ms = self.clock_offset_ms(),
-                    "the gateway refused our clock; signing with its time"
-                );
-                self.send_once(c).await
-            }
-            _ => first,
+    /// Sends a signed POST and learns the gateway's time from the answer. A 401 that taught us a
+    /// new clock offset (the gateway refused our clock) is sent once more at once, signed with the
+    /// corrected time: one rule for uploads and heartbeats alike.
+    async fn post(
+        &self,
+        path: &str,
+        idempotency_key: &str,
+        body: &Bytes,
+    ) -> reqwest::Result<reqwest::Response> {
+        let before = self.offset_ms.load(Ordering::Relaxed);
+        let first = self.signed_post(path, idempotency_key, body).send().await?;
+        self.learn_clock(first.headers());
+        let offset = self.offset_ms.load(Ordering::Relaxed);
+        if first.status() != reqwest::StatusCode::UNAUTHORIZED || offset == before {
+            return Ok(first);
         }
+        tracing::warn!(offset_ms = -offset, "the gateway refused our clock; signing with its time");
+        let again = self.signed_post(path, idempotency_key, body).send().await?;
+        self.learn_clock(again.headers());
+        Ok(again)
     }
 
-    async fn send_once(&self, c: &Claimed) -> Sent {
+    /// Uploads one submission; never fails, every outcome is a [`Sent`].
+    pub async fn send(&self, c: &Claimed) -> Sent {
         // The request owns a wiped-on-drop copy of the form: no plaintext outlives the upload.
         let body = Bytes::from_owner(c.payload.clone());
-        let response = match self
-            .signed_post(proto::PATH_SUBMISSIONS, &c.idempotency_key, body.clone().into(), &body)
-            .send()
-            .await
-        {
+        let response = match self.post(proto::PATH_SUBMISSIONS, &c.idempotency_key, &body).await {
             Ok(r) => r,
             Err(e) => return Sent::Retry { status: None, retry_after: None, error: describe(&e) },
         };
         drop(body);
-        self.learn_clock(response.headers());
         let status = response.status().as_u16();
         let retry_after = response
             .headers()
@@ -252,27 +246,12 @@ impl Uploader {
         }
     }
 
-    /// Sends a heartbeat; refused for the clock, once more at once with the gateway's time.
+    /// Sends a heartbeat (a refusal of our clock is sent again at once, as for uploads).
     pub async fn heartbeat(&self, hb: &Heartbeat) -> Result<()> {
-        let body = serde_json::to_vec(hb)?;
-        let mut status = reqwest::StatusCode::OK;
-        for _ in 0..2 {
-            let before = self.clock_offset_ms();
-            let r = self
-                .signed_post(proto::PATH_HEARTBEATS, "", body.clone().into(), &body)
-                .send()
-                .await
-                .map_err(|e| anyhow::anyhow!(describe(&e)))?;
-            self.learn_clock(r.headers());
-            status = r.status();
-            if status.is_success()
-                || status != reqwest::StatusCode::UNAUTHORIZED
-                || self.clock_offset_ms() == before
-            {
-                break;
-            }
-        }
-        anyhow::ensure!(status.is_success(), "gateway answered the heartbeat with HTTP {status}");
+        let body = Bytes::from(serde_json::to_vec(hb)?);
+        let r =
+            self.post(proto::PATH_HEARTBEATS, "", &body).await.map_err(|e| anyhow::anyhow!(describe(&e)))?;
+        anyhow::ensure!(r.status().is_success(), "gateway answered the heartbeat with HTTP {}", r.status());
         Ok(())
     }
 }

@@ -391,9 +391,18 @@ impl Outbox {
     /// Opens (creating or migrating) the outbox with a key in hand and checks both: the file's
     /// integrity, and that this key is the one that sealed what is queued.
     pub fn open(path: &Path, key: PayloadKey, options: Options) -> Result<Self, OutboxError> {
+        Self::open_keyed(path, key, options, None)
+    }
+
+    fn open_keyed(
+        path: &Path,
+        key: PayloadKey,
+        options: Options,
+        key_file: Option<&Path>,
+    ) -> Result<Self, OutboxError> {
         let mut outbox = Self::open_with(path, Some(key), options, true)?;
-        outbox.check_key(None)?;
-        storage::ensure_reserve(path, outbox.options.reserve_bytes, outbox.options.min_free_bytes);
+        outbox.check_key(key_file)?;
+        outbox.keep_reserve();
         Ok(outbox)
     }
 
@@ -419,10 +428,7 @@ impl Outbox {
             }
             Err(e) => return Err(e),
         };
-        let mut outbox = Self::open_with(path, Some(key), options, true)?;
-        outbox.check_key(Some(key_file))?;
-        storage::ensure_reserve(path, outbox.options.reserve_bytes, outbox.options.min_free_bytes);
-        Ok(outbox)
+        Self::open_keyed(path, key, options, Some(key_file))
     }
 
     /// Opens without the payload key: states, counts and receipts can be read and changed, but
