@@ -3,6 +3,7 @@
 //! the consistency rules of real catalogue audits, [`search`] finds items the way residents type,
 //! and [`synthetic`] builds large catalogues for benchmarks.
 
+#[cfg(feature = "import")]
 pub mod import;
 pub mod model;
 pub mod search;

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use kiosk_app::{Health, Idle, Library, Printing, Screen, Session};
 use kiosk_catalogue::BundleWatch;
 use kiosk_idcard::{LiftReason, ReaderEvent};
-use kiosk_outbox::{Outbox, State, now_ms};
+use kiosk_outbox::{Outbox, Part, PartState, State, now_ms};
 use kiosk_scanner::ScannerEvent;
 
 use crate::devices::{Devices, Event, PrintProblem};
@@ -92,9 +92,9 @@ impl App {
         self.print_problem = None;
     }
 
-    fn record_device(&mut self, device: &str, state: &str) {
-        if let Err(e) = self.outbox.set_device_state(device, state, now_ms()) {
-            tracing::warn!(device, error = %e, "device state not recorded");
+    fn record_device(&mut self, part: Part, state: PartState) {
+        if let Err(e) = self.outbox.set_part_state(part, &state, now_ms()) {
+            tracing::warn!(part = part.as_str(), error = %e, "device state not recorded");
         }
     }
 
@@ -104,7 +104,7 @@ impl App {
             Event::Reader(ReaderEvent::Ready(info)) => {
                 devices.reader = Health::Ok;
                 devices.reader_detail = format!("{} · SAM {}", info.device, info.sam_id);
-                self.record_device("idcard", "ok");
+                self.record_device(Part::Idcard, PartState::ok(""));
             }
             Event::Reader(ReaderEvent::CardRead(card)) => {
                 if self.session.screen == Screen::Maintenance {
@@ -125,23 +125,23 @@ impl App {
             }
             Event::Reader(ReaderEvent::Fault(message)) => {
                 devices.reader = Health::Down;
-                devices.reader_detail = message;
-                self.record_device("idcard", "fault");
+                devices.reader_detail = message.clone();
+                self.record_device(Part::Idcard, PartState::fault(message));
             }
             Event::Reader(ReaderEvent::Disconnected { device }) => {
                 devices.reader = Health::Down;
                 devices.reader_detail = format!("{device}: not connected");
-                self.record_device("idcard", "disconnected");
+                self.record_device(Part::Idcard, PartState::fault("disconnected"));
             }
             Event::Scanner(ScannerEvent::Connected { device }) => {
                 devices.scanner = Health::Ok;
                 devices.scanner_detail = device;
-                self.record_device("scanner", "ok");
+                self.record_device(Part::Scanner, PartState::ok(""));
             }
             Event::Scanner(ScannerEvent::Disconnected { device, reason }) => {
                 devices.scanner = Health::Down;
                 devices.scanner_detail = format!("{device}: {reason}");
-                self.record_device("scanner", "disconnected");
+                self.record_device(Part::Scanner, PartState::fault("disconnected"));
             }
             Event::Scanner(ScannerEvent::Scan(scan)) => {
                 if self.session.screen == Screen::Maintenance {
@@ -164,15 +164,15 @@ impl App {
             }
             Event::Printer(health, detail) => {
                 let state = match health {
-                    Health::Ok => "ok",
-                    Health::Warning => "paper_near_end",
-                    Health::Down => "fault",
-                    Health::Unknown => "unknown",
+                    Health::Ok => PartState::ok(""),
+                    Health::Warning => PartState::warning("paper_near_end"),
+                    Health::Down => PartState::fault(detail.clone()),
+                    Health::Unknown => PartState::warning("unknown"),
                 };
                 let devices = &mut self.session.devices;
                 devices.printer = health;
                 devices.printer_detail = detail;
-                self.record_device("printer", state);
+                self.record_device(Part::Printer, state);
             }
             Event::TestSlip(outcome) => {
                 self.self_test = match outcome {

@@ -21,7 +21,7 @@ use kiosk_scanner::{Mode, ScanConfig, Suffix};
 use kiosk_sync::{Agent, Config as AgentConfig};
 use serialport::{SerialPort, TTYPort};
 
-use crate::devices::DeviceConfig;
+use kiosk_config::DeviceConfig;
 
 pub const KIOSK_ID: &str = "NH-DEMO-0001";
 /// The prefix of the government app's login code in the demo (site configuration on a kiosk).

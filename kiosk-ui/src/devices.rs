@@ -5,9 +5,10 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use kiosk_app::Health;
+use kiosk_config::DeviceConfig;
 use kiosk_escpos::{Device as PrinterDevice, Paper, Printer, PrinterError, PrinterStatus, Slip};
-use kiosk_idcard::{ReaderEvent, ReaderPort, ReaderService, ServiceConfig};
-use kiosk_scanner::{Device as ScannerDevice, Mode, ScanConfig, ScannerEvent, ScannerService};
+use kiosk_idcard::{ReaderEvent, ReaderService, ServiceConfig};
+use kiosk_scanner::{ScannerEvent, ScannerService};
 
 /// Why a slip did not print, as the resident's screen names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,14 +58,6 @@ pub enum Event {
     Printer(Health, String),
     /// A technician's test slip.
     TestSlip(Result<(), String>),
-}
-
-/// Where the devices are; a missing one is shown as such, and the kiosk offers the other ways.
-#[derive(Debug, Clone, Default)]
-pub struct DeviceConfig {
-    pub reader: Option<ReaderPort>,
-    pub printer: Option<PrinterDevice>,
-    pub scanner: Option<(ScannerDevice, Mode, ScanConfig)>,
 }
 
 enum Job {

@@ -1,16 +1,20 @@
 //! The 市民之窗 touchscreen app: the Slint screens over the app core (`kiosk-app`), the device
-//! services, demo mode and headless screenshots. `main.rs` only parses the command line.
+//! services; with the `demo` feature also demo mode, headless screenshots and the start-up probe,
+//! which the kiosk's image leaves out. `main.rs` only parses the command line.
 
 pub mod app;
-pub mod config;
 pub mod controller;
+#[cfg(feature = "demo")]
 pub mod demo;
 pub mod devices;
 pub mod font;
+#[cfg(feature = "demo")]
 pub mod headless;
 pub mod logbuf;
 pub mod mapped;
+#[cfg(feature = "demo")]
 pub mod probe;
+#[cfg(feature = "demo")]
 pub mod screenshots;
 pub mod view;
 

@@ -8,17 +8,17 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use clap::Parser;
 use kiosk_app::{Config as SessionConfig, Library, Session};
+use kiosk_config::Config;
 use kiosk_outbox::{Options, Outbox};
-use kiosk_ui::config::Config;
-use kiosk_ui::demo::DemoRig;
 use kiosk_ui::devices::Devices;
 use kiosk_ui::logbuf::LogBuffer;
 use kiosk_ui::{App, Kiosk};
 use slint::ComponentHandle;
 use tracing_subscriber::prelude::*;
 
-/// 市民之窗 touchscreen app. Runs full screen on the kiosk (under cage), in a window on a
-/// developer's desktop, or renders every screen to PNG without a display.
+/// 市民之窗 touchscreen app. Runs full screen on the kiosk (under cage); built with the `demo`
+/// feature (as `cargo build` does), also in demo mode in a window on a developer's desktop, or
+/// renders every screen to PNG without a display.
 #[derive(Debug, Parser)]
 #[command(version)]
 struct Args {
@@ -27,9 +27,11 @@ struct Args {
     config: PathBuf,
     /// Demo mode: simulated card reader, printer and scanner, the sample catalogue, the reference
     /// gateway and the sync agent on loopback, the outbox in a temporary folder.
+    #[cfg(feature = "demo")]
     #[arg(long)]
     demo: bool,
     /// Render every screen, in Chinese and English and in elder mode, to PNG files in DIR and exit.
+    #[cfg(feature = "demo")]
     #[arg(long, value_name = "DIR")]
     screenshots: Option<PathBuf>,
     /// Where the CJK font files are (default: the image's, then scripts/setup's download).
@@ -39,6 +41,7 @@ struct Args {
     #[arg(long)]
     hash_pin: bool,
     /// For the UI benchmark: start headless with this catalogue bundle and report figures.
+    #[cfg(feature = "demo")]
     #[arg(long, hide = true, value_name = "BUNDLE")]
     probe: Option<PathBuf>,
 }
@@ -79,17 +82,22 @@ fn run(args: Args) -> Result<()> {
         println!("{}", kiosk_app::pin::hash(line.trim())?);
         return Ok(());
     }
-    if let Some(bundle) = &args.probe {
-        return kiosk_ui::probe::run(bundle, args.font_dir.as_deref());
+    #[cfg(feature = "demo")]
+    {
+        if let Some(bundle) = &args.probe {
+            return kiosk_ui::probe::run(bundle, args.font_dir.as_deref());
+        }
+        if let Some(dir) = &args.screenshots {
+            let log = init_logs(true);
+            let files = kiosk_ui::screenshots::run(dir, args.font_dir.as_deref(), log)?;
+            println!("{} screenshots in {}", files.len(), dir.display());
+            return Ok(());
+        }
+        if args.demo {
+            return run_demo(init_logs(false), args.font_dir);
+        }
     }
-    if let Some(dir) = &args.screenshots {
-        let log = init_logs(true);
-        let files = kiosk_ui::screenshots::run(dir, args.font_dir.as_deref(), log)?;
-        println!("{} screenshots in {}", files.len(), dir.display());
-        return Ok(());
-    }
-    let log = init_logs(false);
-    if args.demo { run_demo(log, args.font_dir) } else { run_kiosk(log, &args.config) }
+    run_kiosk(init_logs(false), &args.config)
 }
 
 fn open_library(path: &std::path::Path) -> Result<Library> {
@@ -130,6 +138,7 @@ fn run_kiosk(log: LogBuffer, path: &std::path::Path) -> Result<()> {
     Ok(())
 }
 
+#[cfg(feature = "demo")]
 fn run_demo(log: LogBuffer, font_dir: Option<PathBuf>) -> Result<()> {
     register_font(font_dir.as_deref())?;
     let dir = std::env::temp_dir().join(format!("kiosk-demo-{}", std::process::id()));
@@ -137,7 +146,7 @@ fn run_demo(log: LogBuffer, font_dir: Option<PathBuf>) -> Result<()> {
         "demo: starting simulated devices, the reference gateway and the sync agent in {}",
         dir.display()
     );
-    let rig = std::rc::Rc::new(DemoRig::start(&dir)?);
+    let rig = std::rc::Rc::new(kiosk_ui::demo::DemoRig::start(&dir)?);
     let devices = Devices::start(rig.runtime(), &rig.device_config())?;
     let outbox = Outbox::open_with_key_file(&rig.outbox_path(), &rig.payload_key_path(), Options::default())?;
     let library = open_library(&rig.catalogue_path())?;

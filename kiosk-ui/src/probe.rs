@@ -13,9 +13,10 @@ use slint::ComponentHandle;
 
 use crate::app::App;
 use crate::controller::Kiosk;
-use crate::devices::{DeviceConfig, Devices};
+use crate::devices::Devices;
 use crate::headless::Screen;
 use crate::screenshots::{HEIGHT, WIDTH};
+use kiosk_config::DeviceConfig;
 
 /// One move of the walk through the screens.
 type Step<'a> = dyn Fn(&mut App, Instant) + 'a;

@@ -15,8 +15,9 @@ use slint::ComponentHandle;
 
 use crate::app::App;
 use crate::controller::Kiosk;
-use crate::devices::{DeviceConfig, Devices, PrintProblem};
+use crate::devices::{Devices, PrintProblem};
 use crate::headless::Screen;
+use kiosk_config::DeviceConfig;
 
 /// Portrait full HD, the panel the kiosks have.
 pub const WIDTH: u32 = 1080;

@@ -8,6 +8,7 @@ use kiosk_app::form::Keyboard;
 use kiosk_app::session::ListSource;
 use kiosk_app::{Health, Printing, Screen, Session};
 use kiosk_catalogue::{Item, Kind};
+use kiosk_outbox::{Health as PartHealth, Part, PartState};
 use slint::{ComponentHandle, Image, ModelRc, Rgb8Pixel, SharedPixelBuffer, SharedString, VecModel};
 
 use crate::app::App;
@@ -377,11 +378,12 @@ fn maintenance_rows(app: &App) -> Vec<DeviceRow> {
         },
     };
     let stats = app.outbox.stats(kiosk_outbox::now_ms()).unwrap_or_default();
-    let states: std::collections::HashMap<String, String> =
-        app.outbox.device_states().unwrap_or_default().into_iter().collect();
+    let states: std::collections::HashMap<Part, PartState> =
+        app.outbox.part_states().unwrap_or_default().into_iter().collect();
     // The agent's words for why uploads do not get through (a wrong address, refused
     // credentials), for the technician in front of the kiosk.
-    let upload_problem = states.get("uploads").and_then(|s| s.strip_prefix("problem: "));
+    let upload_problem =
+        states.get(&Part::Uploads).filter(|s| s.health != PartHealth::Ok).map(|s| s.detail.as_str());
     let mut rows = vec![
         row("reader", health(d.reader), d.reader_detail.clone()),
         row("printer", health(d.printer), d.printer_detail.clone()),
@@ -430,15 +432,15 @@ fn maintenance_rows(app: &App) -> Vec<DeviceRow> {
             ),
         ),
     ];
-    if let Some(clock) = states.get("clock") {
-        rows.push(row("clock", if clock == "ok" { "ok" } else { "warning" }, clock.clone()));
-    }
-    if let Some(update) = states.get("catalogue_update") {
-        rows.push(row(
-            "catalogue_update",
-            if update.starts_with("refused") { "warning" } else { "ok" },
-            update.clone(),
-        ));
+    for part in [Part::Clock, Part::CatalogueUpdate] {
+        if let Some(state) = states.get(&part) {
+            let health = match state.health {
+                PartHealth::Ok => "ok",
+                PartHealth::Warning => "warning",
+                PartHealth::Fault => "down",
+            };
+            rows.push(row(part.as_str(), health, state.detail.clone()));
+        }
     }
     rows.push(row("kiosk", "info", s.config().kiosk_id.clone()));
     rows.push(row("version", "info", format!("kiosk-ui {} · sessions {}", app.software_version, s.sessions)));

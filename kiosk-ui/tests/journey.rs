@@ -241,8 +241,11 @@ fn a_resident_applies_on_screen_and_is_wiped() {
     assert_eq!(api.get_print_state(), "failed");
     assert_eq!(api.get_print_problem(), "paper");
     assert!(!api.get_reference().is_empty() && api.get_tracking_qr().size().width > 0);
-    let devices = kiosk.app.borrow().outbox.device_states().unwrap();
-    assert!(devices.iter().any(|(d, _)| d == "idcard"), "device health reaches the heartbeat: {devices:?}");
+    let devices = kiosk.app.borrow().outbox.part_states().unwrap();
+    assert!(
+        devices.iter().any(|(p, _)| *p == kiosk_outbox::Part::Idcard),
+        "device health reaches the heartbeat: {devices:?}"
+    );
     press(&kiosk, "完成");
     assert_eq!(screen(&kiosk), ScreenId::ThankYou);
 

@@ -37,6 +37,42 @@ pub fn mask_id_number(number: &str) -> String {
     chars.iter().enumerate().map(|(i, c)| if i < keep || i >= n - keep { *c } else { MASK }).collect()
 }
 
+/// Mobile and fixed-line numbers keep the carrier prefix and the last four, as banks and the
+/// 12345 hotline print them: `138****1234`. Short numbers are masked like ID numbers.
+pub fn mask_phone(phone: &str) -> String {
+    let chars: Vec<char> = phone.trim().chars().collect();
+    let n = chars.len();
+    if n < 8 {
+        return mask_id_number(phone);
+    }
+    chars.iter().enumerate().map(|(i, &c)| if i < 3 || i >= n - 4 { c } else { MASK }).collect()
+}
+
+/// Account-like numbers (bank accounts, social security and provident fund accounts) keep the
+/// last four only, which is what a resident checks against their card.
+pub fn mask_account_number(number: &str) -> String {
+    let n = number.chars().count();
+    number.chars().enumerate().map(|(i, c)| if i + 4 < n { MASK } else { c }).collect()
+}
+
+/// Birth dates keep the year (`1990-**-**`): with the masked name and ID number, month and day
+/// would narrow a person down too far.
+pub fn mask_birth_date(date: &str) -> String {
+    match date.trim() {
+        "" => String::new(),
+        d => format!("{}-**-**", d.get(..4).unwrap_or("****")),
+    }
+}
+
+/// An address on the resident's own screen: up to the district or town (区/县/镇/街道), the rest
+/// hidden, so they recognise it without a bystander learning where they live.
+pub fn mask_address(address: &str) -> String {
+    let chars: Vec<char> = address.chars().collect();
+    let cut = chars.iter().rposition(|c| matches!(c, '区' | '县' | '镇' | '街')).map_or(0, |i| i + 1);
+    let shown: String = chars[..cut].iter().collect();
+    format!("{shown}{}", MASK.to_string().repeat(4.min(chars.len() - cut)))
+}
+
 /// Addresses are not shown at all outside the resident's own screen: what remains is a marker
 /// that an address exists, with its length in characters to help a technician spot truncation.
 pub fn redact_address(address: &str) -> String {
@@ -46,6 +82,18 @@ pub fn redact_address(address: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn phones_accounts_dates_and_addresses() {
+        assert_eq!(mask_phone("13800138000"), "138****8000");
+        assert_eq!(mask_phone("1234"), "1**4");
+        assert_eq!(mask_account_number("6222021234567890123"), "***************0123");
+        assert_eq!(mask_birth_date("1990-01-02"), "1990-**-**");
+        assert_eq!(mask_birth_date("19"), "****-**-**");
+        assert_eq!(mask_birth_date(""), "");
+        assert_eq!(mask_address("广东省佛山市南海区桂城街道南海大道1号"), "广东省佛山市南海区桂城街****");
+        assert_eq!(mask_address("某某路1号"), "****");
+    }
 
     #[test]
     fn names_follow_the_slip_convention() {

@@ -11,6 +11,7 @@
 //! (`file://`).
 
 pub mod client;
+#[cfg(feature = "publish")]
 pub mod repo;
 pub mod transport;
 
@@ -47,6 +48,7 @@ impl Description {
         Self { catalogue_version: cat.catalogue_version.clone(), items: cat.items.len() as u64 }
     }
 
+    #[cfg(feature = "publish")]
     pub fn write_to(&self, target: &mut tough::schema::Target) {
         target.custom.insert(Self::VERSION.into(), self.catalogue_version.clone().into());
         target.custom.insert(Self::ITEMS.into(), self.items.into());

@@ -10,6 +10,7 @@ pub mod layout;
 pub mod preview;
 pub mod printer;
 pub mod profile;
+#[cfg(feature = "sim")]
 pub mod sim;
 pub mod status;
 pub mod text;

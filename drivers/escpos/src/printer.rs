@@ -7,7 +7,8 @@ use std::str::FromStr;
 use std::time::{Duration, Instant};
 
 use kiosk_transport::{
-    DeviceFileLink, FileLink, Link, LinkError, SerialLink, TcpLink, UsbBulkDevice, UsbId, UsbInterface,
+    Address, DeviceFileLink, FileLink, Link, LinkError, SerialLink, TcpLink, UsbBulkDevice, UsbId,
+    UsbInterface,
 };
 
 use crate::doc::Slip;
@@ -37,22 +38,18 @@ impl FromStr for Device {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, String> {
-        let (scheme, rest) = s.split_once(':').ok_or_else(|| {
-            format!("{s:?}: expected usb:VID:PID, lp:PATH, serial:PATH[@BAUD], tcp:HOST:PORT or file:PATH")
-        })?;
-        Ok(match scheme {
-            "usb" => Device::Usb(rest.parse()?),
-            "lp" => Device::Lp(rest.to_owned()),
-            "serial" => match rest.rsplit_once('@') {
-                Some((path, baud)) => Device::Serial {
-                    path: path.to_owned(),
-                    baud: baud.parse().map_err(|_| format!("{baud:?} is not a baud rate"))?,
-                },
-                None => Device::Serial { path: rest.to_owned(), baud: 115_200 },
-            },
-            "tcp" => Device::Tcp(rest.to_owned()),
-            "file" => Device::File(rest.to_owned()),
-            other => return Err(format!("unknown device kind {other:?} in {s:?}")),
+        let wrong = || {
+            format!(
+                "{s:?}: a printer is usb:VID:PID, lp:PATH, serial:PATH[@BAUD], tcp:HOST:PORT or file:PATH"
+            )
+        };
+        Ok(match s.parse::<Address>()? {
+            Address::Usb(Some(id)) => Device::Usb(id),
+            Address::Lp(path) => Device::Lp(path),
+            Address::Serial { path, baud } => Device::Serial { path, baud: baud.unwrap_or(115_200) },
+            Address::Tcp(addr) => Device::Tcp(addr),
+            Address::File(path) => Device::File(path),
+            Address::Usb(None) | Address::Hidraw(_) => return Err(wrong()),
         })
     }
 }

@@ -13,6 +13,7 @@ pub mod photo;
 pub mod reader;
 pub mod samid;
 pub mod service;
+#[cfg(feature = "sim")]
 pub mod sim;
 pub mod status;
 pub mod usb;

@@ -7,7 +7,7 @@
 use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
-use kiosk_transport::{Link, LinkError, SerialLink, UsbId};
+use kiosk_transport::{Address, Link, LinkError, SerialLink, UsbId};
 use tokio_util::codec::Decoder;
 
 use crate::card::{self, CardError, IdCard};
@@ -83,20 +83,21 @@ impl ReaderPort {
     /// What technicians and configuration files write: `usb` (the standard module), `usb:VID:PID`,
     /// or a serial port path with an optional fixed baud rate (else probed).
     pub fn parse(port: &str, baud: Option<u32>) -> Result<Self, String> {
-        Ok(match port.strip_prefix("usb") {
-            Some("") => ReaderPort::Usb(SAM_USB_ID),
-            Some(id) if id.starts_with(':') => ReaderPort::Usb(id[1..].parse::<UsbId>()?),
+        let port = match port.parse::<Address>()? {
+            Address::Usb(id) => ReaderPort::Usb(id.unwrap_or(SAM_USB_ID)),
+            Address::Serial { path, baud: written } => ReaderPort::Serial { path, baud: baud.or(written) },
             _ => {
-                if let Some(b) = baud {
-                    BaudRate::from_bits_per_second(b).ok_or_else(|| {
-                        format!(
-                            "{b} baud is not one a SAM module supports (115200, 57600, 38400, 19200, 9600)"
-                        )
-                    })?;
-                }
-                ReaderPort::Serial { path: port.to_owned(), baud }
+                return Err(format!(
+                    "{port:?}: a card reader is usb[:VID:PID], serial:PATH[@BAUD] or a port path"
+                ));
             }
-        })
+        };
+        if let ReaderPort::Serial { baud: Some(b), .. } = port {
+            BaudRate::from_bits_per_second(b).ok_or_else(|| {
+                format!("{b} baud is not one a SAM module supports (115200, 57600, 38400, 19200, 9600)")
+            })?;
+        }
+        Ok(port)
     }
 }
 

@@ -5,6 +5,7 @@
 pub mod classify;
 pub mod frame;
 pub mod scanner;
+#[cfg(feature = "sim")]
 pub mod sim;
 
 pub use classify::{Rejection, Scan, ScanConfig, ScanKind};

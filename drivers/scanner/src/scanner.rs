@@ -5,7 +5,7 @@ use std::str::FromStr;
 use std::sync::mpsc as std_mpsc;
 use std::time::{Duration, Instant};
 
-use kiosk_transport::{DeviceFileLink, Link, LinkError, SerialLink};
+use kiosk_transport::{Address, DeviceFileLink, Link, LinkError, SerialLink};
 use tokio::sync::mpsc;
 
 use crate::classify::{Deduper, Rejection, Scan, ScanConfig, classify};
@@ -51,16 +51,10 @@ pub enum Device {
 impl FromStr for Device {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        match s.split_once(':') {
-            Some(("serial", rest)) => Ok(match rest.rsplit_once('@') {
-                Some((path, baud)) => Device::Serial {
-                    path: path.into(),
-                    baud: baud.parse().map_err(|_| format!("{baud:?} is not a baud rate"))?,
-                },
-                None => Device::Serial { path: rest.into(), baud: 9600 },
-            }),
-            Some(("hidraw", path)) => Ok(Device::Hidraw(path.into())),
-            _ => Err(format!("{s:?}: expected serial:PATH[@BAUD] or hidraw:PATH")),
+        match s.parse::<Address>()? {
+            Address::Serial { path, baud } => Ok(Device::Serial { path, baud: baud.unwrap_or(9600) }),
+            Address::Hidraw(path) => Ok(Device::Hidraw(path)),
+            _ => Err(format!("{s:?}: a scanner is serial:PATH[@BAUD] or hidraw:PATH")),
         }
     }
 }

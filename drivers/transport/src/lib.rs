@@ -4,6 +4,8 @@
 //! move bytes. Links are blocking on purpose; drivers run them on their own threads so that a
 //! stalled device never blocks the async runtime the UI and the sync agent share.
 
+mod address;
+#[cfg(feature = "sim")]
 pub mod devsim;
 mod serial;
 mod stream;
@@ -11,6 +13,7 @@ mod usb;
 
 use std::time::Duration;
 
+pub use address::Address;
 pub use serial::SerialLink;
 pub use stream::{DeviceFileLink, FileLink, TcpLink};
 pub use usb::{UsbBulkDevice, UsbId, UsbInterface};

@@ -272,24 +272,13 @@ pub fn masked(field: &Field, value: &str) -> String {
     match (field.prefill, field.kind) {
         (Some(CardField::Name), _) => kiosk_pii::mask_name(value),
         (_, FieldKind::IdNumber) => kiosk_pii::mask_id_number(value),
-        (_, FieldKind::Phone) => crate::receipt::mask_phone(value),
-        // Account-like numbers (bank accounts, social security numbers): the last four only.
-        (_, FieldKind::Digits) if value.chars().count() >= 12 => {
-            let n = value.chars().count();
-            value.chars().enumerate().map(|(i, c)| if i + 4 < n { kiosk_pii::MASK } else { c }).collect()
-        }
-        (Some(CardField::CurrentAddress), _) => mask_address(value),
-        (Some(CardField::BirthDate), _) => value.get(..4).map(|y| format!("{y}-**-**")).unwrap_or_default(),
+        (_, FieldKind::Phone) => kiosk_pii::mask_phone(value),
+        // Long digit strings are account numbers (bank, social security, provident fund).
+        (_, FieldKind::Digits) if value.chars().count() >= 12 => kiosk_pii::mask_account_number(value),
+        (Some(CardField::CurrentAddress), _) => kiosk_pii::mask_address(value),
+        (Some(CardField::BirthDate), _) => kiosk_pii::mask_birth_date(value),
         _ => value.to_owned(),
     }
-}
-
-/// Up to the district or town (区/县/镇/街道), the rest hidden.
-fn mask_address(address: &str) -> String {
-    let chars: Vec<char> = address.chars().collect();
-    let cut = chars.iter().rposition(|c| matches!(c, '区' | '县' | '镇' | '街')).map_or(0, |i| i + 1);
-    let shown: String = chars[..cut].iter().collect();
-    format!("{shown}{}", "*".repeat(4.min(chars.len() - cut)))
 }
 
 #[cfg(test)]

@@ -157,13 +157,3 @@ pub fn query_password() -> Zeroizing<String> {
     getrandom::fill(&mut bytes).expect("the OS random source is available");
     Zeroizing::new(format!("{:06}", u32::from_le_bytes(bytes) % 1_000_000))
 }
-
-/// `138****1234`.
-pub fn mask_phone(phone: &str) -> String {
-    let chars: Vec<char> = phone.chars().collect();
-    if chars.len() < 8 {
-        return kiosk_pii::mask_id_number(phone);
-    }
-    let n = chars.len();
-    chars.iter().enumerate().map(|(i, &c)| if i < 3 || i >= n - 4 { c } else { kiosk_pii::MASK }).collect()
-}

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use kiosk_catalogue_update::client::{Client, OsOutcome, Outcome, UpdateError};
+use kiosk_outbox::PartState;
 
 use crate::config::{CatalogueUpdates, OsUpdates};
 
@@ -19,7 +20,7 @@ pub struct CatalogueStatus {
     /// Why the last update was refused; cleared by the next successful check.
     pub refused: Option<String>,
     /// The last OS release check's result, for kiosks that take OS updates.
-    pub os: Option<String>,
+    pub os: Option<PartState>,
 }
 
 #[derive(Debug)]
@@ -153,20 +154,22 @@ impl CatalogueSync {
         let Some(os) = &self.os else { return };
         let (running, _) = running_os(&os.os_release);
         let text = match self.network.stage_os(&os.compatible, &running, &os.incoming).await {
-            Ok(OsOutcome::NoRelease) => format!("current: {running} (no OS release published)"),
-            Ok(OsOutcome::Current(v)) => format!("current: {v}"),
+            Ok(OsOutcome::NoRelease) => {
+                PartState::ok(format!("current: {running} (no OS release published)"))
+            }
+            Ok(OsOutcome::Current(v)) => PartState::ok(format!("current: {v}")),
             Ok(OsOutcome::Staged(v)) => {
                 tracing::info!(version = %v, "OS release verified and staged for installation");
-                format!("staged: {v} (installs now, runs from the next boot)")
+                PartState::ok(format!("staged: {v} (installs now, runs from the next boot)"))
             }
-            Ok(OsOutcome::Waiting(v)) => format!("staged: {v} (waiting for the installer)"),
+            Ok(OsOutcome::Waiting(v)) => PartState::ok(format!("staged: {v} (waiting for the installer)")),
             Err(UpdateError::Refused(why)) => {
                 tracing::error!(why, "OS release refused");
-                format!("refused: {why}")
+                PartState::warning(format!("refused: {why}"))
             }
             Err(e) => {
                 tracing::warn!(error = %e, "OS release not checked; will retry");
-                format!("not checked (will retry): {e}")
+                PartState::warning(format!("not checked (will retry): {e}"))
             }
         };
         self.set(|s| s.os = Some(text));

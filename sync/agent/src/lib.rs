@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use bytes::Bytes;
-use kiosk_outbox::{AgentLock, Answer, Claimed, Outbox, now_ms};
+use kiosk_outbox::{AgentLock, Answer, Claimed, Outbox, Part, PartState, now_ms};
 use kiosk_sync_proto::{self as proto, Accepted, Heartbeat, Verdict};
 use zeroize::Zeroizing;
 
@@ -349,7 +349,7 @@ impl Agent {
             // Which system this kiosk runs, for the fleet view and the maintenance screen.
             let (version, slot) = catalogue::running_os(&os.os_release);
             let text = slot.map_or_else(|| version.clone(), |s| format!("{version} (slot {s})"));
-            if let Err(e) = outbox.set_device_state("os", &text, now_ms()) {
+            if let Err(e) = outbox.set_part_state(Part::Os, &PartState::ok(text), now_ms()) {
                 tracing::warn!(error = %e, "OS version not recorded");
             }
         }
@@ -557,27 +557,27 @@ impl Agent {
         if let Some(status) = &self.catalogue_status {
             let status = status.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
             states.push((
-                "catalogue_update",
+                Part::CatalogueUpdate,
                 match (status.refused, status.installed) {
-                    (Some(why), _) => format!("refused: {why}"),
-                    (None, Some(version)) => format!("current: {version}"),
-                    (None, None) => "no release installed yet".to_owned(),
+                    (Some(why), _) => PartState::warning(format!("refused: {why}")),
+                    (None, Some(version)) => PartState::ok(format!("current: {version}")),
+                    (None, None) => PartState::ok("no release installed yet"),
                 },
             ));
             if let Some(os) = status.os {
-                states.push(("os_update", os));
+                states.push((Part::OsUpdate, os));
             }
         }
         states.push((
-            "uploads",
-            self.problem.as_ref().map_or_else(|| "ok".to_owned(), |p| format!("problem: {p}")),
+            Part::Uploads,
+            self.problem.as_ref().map_or_else(|| PartState::ok(""), |p| PartState::warning(p.clone())),
         ));
         if let Some(offset) = self.uploader.clock_offset_ms() {
-            states.push(("clock", clock_words(offset)));
+            states.push((Part::Clock, clock_state(offset)));
         }
-        for (device, state) in states {
-            if let Err(e) = self.outbox.set_device_state(device, &state, now_ms()) {
-                tracing::warn!(device, error = %e, "state not recorded");
+        for (part, state) in states {
+            if let Err(e) = self.outbox.set_part_state(part, &state, now_ms()) {
+                tracing::warn!(part = part.as_str(), error = %e, "state not recorded");
             }
         }
     }
@@ -661,16 +661,17 @@ impl Agent {
     }
 }
 
-/// The clock's offset in words for the maintenance screen and `kiosk-diag`.
-pub fn clock_words(offset_ms: i64) -> String {
+/// The clock's offset as the maintenance screen and `kiosk-diag` show it: a warning past the
+/// point where signed requests risk refusal.
+pub fn clock_state(offset_ms: i64) -> PartState {
     if offset_ms.abs() < CLOCK_REPORT_MS {
-        return "ok".to_owned();
+        return PartState::ok(format!("within {} s of the gateway", offset_ms.abs() / 1000 + 1));
     }
-    format!(
+    PartState::warning(format!(
         "off by {} s: the kiosk is {} the gateway; uploads are signed with the gateway's time meanwhile; check NTP (timedatectl)",
         offset_ms.abs() / 1000,
         if offset_ms > 0 { "ahead of" } else { "behind" }
-    )
+    ))
 }
 
 fn heartbeat_document(
@@ -682,8 +683,11 @@ fn heartbeat_document(
 ) -> Result<Heartbeat> {
     let now = now_ms();
     // A damaged outbox still gets its heartbeat out: the fleet must hear of it.
-    let (stats, devices) = match outbox.map(|o| (o.stats(now), o.device_states())) {
-        Some((Ok(stats), Ok(devices))) => (stats, devices),
+    let (stats, devices) = match outbox.map(|o| (o.stats(now), o.part_states())) {
+        Some((Ok(stats), Ok(parts))) => (
+            stats,
+            parts.into_iter().map(|(part, state)| (part.as_str().to_owned(), state.to_string())).collect(),
+        ),
         Some((Err(e), _) | (_, Err(e))) => {
             (kiosk_outbox::Stats::default(), vec![("outbox".to_owned(), e.to_string())])
         }

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use common::Rig;
 use kiosk_gateway::Faults;
-use kiosk_outbox::{Options, Outbox, State};
+use kiosk_outbox::{Health, Options, Outbox, Part, State};
 
 fn agent(config: &std::path::Path, args: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_kiosk-sync"));
@@ -120,7 +120,11 @@ fn a_wrong_path_prefix_dead_letters_nothing_and_is_reported() {
     // itself goes to the same wrong address, so the screen is where a technician sees it).
     let child = daemon(&good);
     wait_for("the upload problem recorded", 20, || {
-        inspect(&rig).device_states().unwrap().iter().any(|(d, s)| d == "uploads" && s.contains("HTTP 404"))
+        inspect(&rig)
+            .part_states()
+            .unwrap()
+            .iter()
+            .any(|(p, s)| *p == Part::Uploads && s.health == Health::Warning && s.detail.contains("HTTP 404"))
     });
     stop(child);
     assert!(rig.filed().is_empty());
@@ -204,11 +208,11 @@ fn a_clock_ten_minutes_off_keeps_uploading_and_is_reported() {
     });
     wait_for("the maintenance screen's clock state", 20, || {
         // The Date header has one-second resolution.
-        inspect(&rig)
-            .device_states()
-            .unwrap()
-            .iter()
-            .any(|(d, s)| d == "clock" && (s.contains("off by 600 s") || s.contains("off by 599 s")))
+        inspect(&rig).part_states().unwrap().iter().any(|(p, s)| {
+            *p == Part::Clock
+                && s.health == Health::Warning
+                && (s.detail.contains("off by 600 s") || s.detail.contains("off by 599 s"))
+        })
     });
     stop(child);
     let offset = rig.gateway.store().fleet().unwrap()[0].heartbeat.clock_offset_secs.unwrap();

@@ -4,7 +4,7 @@ mod common;
 
 use common::{KIOSK, Rig};
 use kiosk_gateway::Faults;
-use kiosk_outbox::{State, now_ms};
+use kiosk_outbox::{Part, PartState, State, now_ms};
 use kiosk_sync::{Agent, Config, Drained};
 
 const PATIENCE: std::time::Duration = std::time::Duration::from_secs(60);
@@ -103,7 +103,7 @@ fn heartbeats_reach_the_fleet_view_without_personal_data() {
     let rig = Rig::start("heartbeat", Faults::default());
     rig.enqueue(2);
     let mut ob = rig.outbox();
-    ob.set_device_state("printer", "paper_near_end", now_ms()).unwrap();
+    ob.set_part_state(Part::Printer, &PartState::warning("paper_near_end"), now_ms()).unwrap();
     let config = Config::load(&rig.config(None)).unwrap();
     let uploader = kiosk_sync::Uploader::new(&config).unwrap();
     assert!(!format!("{uploader:?}").contains(common::SECRET), "Debug never shows the app secret");
@@ -113,7 +113,10 @@ fn heartbeats_reach_the_fleet_view_without_personal_data() {
     assert_eq!(fleet.len(), 1);
     assert_eq!(fleet[0].kiosk_id, KIOSK);
     assert_eq!(fleet[0].heartbeat.queue_pending, 2);
-    assert_eq!(fleet[0].heartbeat.devices.get("printer").map(String::as_str), Some("paper_near_end"));
+    assert_eq!(
+        fleet[0].heartbeat.devices.get("printer").map(String::as_str),
+        Some("warning: paper_near_end")
+    );
     let json = serde_json::to_string(&fleet).unwrap();
     for p in common::PERSONAL {
         assert!(!json.contains(p));

@@ -21,6 +21,7 @@
 //! - a damaged file is found before use (`integrity_check`), never written to, and [`salvage`]d.
 
 pub mod key;
+mod part;
 pub mod salvage;
 mod storage;
 
@@ -32,6 +33,7 @@ use serde::Serialize;
 use zeroize::Zeroizing;
 
 pub use key::PayloadKey;
+pub use part::{Health, Part, PartState};
 pub use salvage::{SalvageReport, salvage};
 pub use storage::{AgentLock, Program, ProgramLock};
 
@@ -355,6 +357,10 @@ const MIGRATIONS: &[&str] = &[
     queue_count_triggers!(),
     "CREATE TABLE outbox_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);"
 ),
+    // 5: part states typed: a health column beside the words. The rows before it were free text
+    // that only their writers understood; they are rewritten within a minute of the programs'
+    // start, so they are dropped rather than guessed at.
+    "DELETE FROM device_state; ALTER TABLE device_state ADD COLUMN health TEXT NOT NULL DEFAULT 'ok';",
 ];
 
 /// The outbox on one SQLite file. Open one per process (or thread); they share the file safely.
@@ -994,27 +1000,40 @@ impl Outbox {
             .map_err(|e| self.err(e))
     }
 
-    /// The UI records a device's state (`ok`, `paper_near_end`, `disconnected`…) for heartbeats.
-    pub fn set_device_state(&mut self, device: &str, state: &str, now: i64) -> Result<(), OutboxError> {
+    /// The UI records its devices' states and the agent its own (uploads, clock, updates), for
+    /// the maintenance screen and the heartbeat.
+    pub fn set_part_state(&mut self, part: Part, state: &PartState, now: i64) -> Result<(), OutboxError> {
         self.write(|c| {
             c.execute(
-                "INSERT INTO device_state (device, state, updated_at) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (device) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
-                params![device, state, now],
+                "INSERT INTO device_state (device, health, state, updated_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (device) DO UPDATE
+                 SET health = excluded.health, state = excluded.state, updated_at = excluded.updated_at",
+                params![part.as_str(), state.health.as_str(), state.detail, now],
             )
             .map(drop)
         })
     }
 
-    pub fn device_states(&self) -> Result<Vec<(String, String)>, OutboxError> {
+    /// Every part's last recorded state, in [`Part`] order; rows a newer version wrote about a
+    /// part this one does not know are left out.
+    pub fn part_states(&self) -> Result<Vec<(Part, PartState)>, OutboxError> {
         let mut stmt = self
             .conn
-            .prepare_cached("SELECT device, state FROM device_state ORDER BY device")
+            .prepare_cached("SELECT device, health, state FROM device_state")
             .map_err(|e| self.err(e))?;
-        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        let rows: Vec<(String, String, String)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .map_err(|e| self.err(e))?
             .collect::<Result<_, _>>()
-            .map_err(|e| self.err(e))
+            .map_err(|e| self.err(e))?;
+        let mut states: Vec<(Part, PartState)> = rows
+            .into_iter()
+            .filter_map(|(part, health, detail)| {
+                Some((Part::parse(&part)?, PartState { health: Health::parse(&health)?, detail }))
+            })
+            .collect();
+        states.sort_by_key(|(part, _)| *part);
+        Ok(states)
     }
 
     /// Unsent submissions (pending or in flight), from the trigger-kept counter.

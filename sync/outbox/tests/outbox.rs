@@ -5,7 +5,8 @@
 use std::time::Duration;
 
 use kiosk_outbox::{
-    Answer, NewSubmission, Options, Outbox, OutboxError, PayloadKey, Selection, State, now_ms,
+    Answer, NewSubmission, Options, Outbox, OutboxError, Part, PartState, PayloadKey, Selection, State,
+    now_ms,
 };
 
 mod common;
@@ -303,13 +304,17 @@ fn no_plaintext_personal_data_on_disk() {
 fn device_states_and_the_next_due_time() {
     let db = TempDb::new("devices");
     let mut ob = open(&db, &PayloadKey::generate());
-    ob.set_device_state("printer", "ok", 1).unwrap();
-    ob.set_device_state("printer", "paper_near_end", 2).unwrap();
-    ob.set_device_state("idcard", "ok", 2).unwrap();
+    ob.set_part_state(Part::Printer, &PartState::ok(""), 1).unwrap();
+    ob.set_part_state(Part::Printer, &PartState::warning("paper_near_end"), 2).unwrap();
+    ob.set_part_state(Part::Idcard, &PartState::fault("disconnected"), 2).unwrap();
     assert_eq!(
-        ob.device_states().unwrap(),
-        [("idcard".into(), "ok".into()), ("printer".into(), "paper_near_end".into())]
+        ob.part_states().unwrap(),
+        [
+            (Part::Idcard, PartState::fault("disconnected")),
+            (Part::Printer, PartState::warning("paper_near_end"))
+        ]
     );
+    assert_eq!(PartState::warning("paper_near_end").to_string(), "warning: paper_near_end");
     assert_eq!(ob.next_due_at().unwrap(), None);
     let id = ob.enqueue(&sub(b"p", ""), 1000).unwrap().id;
     ob.claim_due("a", 1000, 1, LEASE).unwrap();

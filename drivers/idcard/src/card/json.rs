@@ -102,7 +102,7 @@ impl CardJson {
         m.name_en = self.name_en.as_deref().map(kiosk_pii::mask_name);
         m.id_number = kiosk_pii::mask_id_number(&self.id_number);
         m.pass_number = self.pass_number.as_deref().map(kiosk_pii::mask_id_number);
-        m.birth_date = format!("{}-**-**", self.birth_date.get(..4).unwrap_or("****"));
+        m.birth_date = kiosk_pii::mask_birth_date(&self.birth_date);
         m.address = self.address.as_deref().map(kiosk_pii::redact_address);
         m.appended_addresses = self.appended_addresses.iter().map(|a| kiosk_pii::redact_address(a)).collect();
         m

@@ -13,10 +13,7 @@ const KIOSK: &str = "NH-GC-0007";
 
 /// Files the application and returns its case number.
 pub async fn run(dir: &Path) -> Result<String> {
-    crate::devices_demo::step(
-        "提交申请（离线也能先存）",
-        "Submitting: queued durably and encrypted, even offline",
-    );
+    crate::demo::step("提交申请（离线也能先存）", "Submitting: queued durably and encrypted, even offline");
     let _ = std::fs::remove_dir_all(dir);
     std::fs::create_dir_all(dir)?;
     let secret = format!("{:032x}", fastrand::u128(..));
@@ -59,7 +56,7 @@ pub async fn run(dir: &Path) -> Result<String> {
         if plain { "YES" } else { "no" }
     );
 
-    crate::devices_demo::step(
+    crate::demo::step(
         "上传到政务服务网（模拟网关故障：25% 5xx，25% 断连）",
         "Uploading over mutual TLS to the reference gateway, which fails 25% with 5xx and drops 25% after filing",
     );

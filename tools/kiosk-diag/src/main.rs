@@ -3,12 +3,11 @@
 
 mod card_text;
 mod check;
-mod devices_demo;
+#[cfg(feature = "demo")]
+mod demo;
 mod idcard;
-mod idcard_demo;
 mod printer;
 mod scanner;
-mod sync_demo;
 
 use std::process::ExitCode;
 
@@ -51,6 +50,7 @@ enum Command {
     Check(check::CheckArgs),
     /// Every device against its simulator through the real drivers: ID card reader, receipt
     /// printer (with a slip preview PNG), QR scanner. Needs no hardware.
+    #[cfg(feature = "demo")]
     Demo {
         /// Where to write the slip preview.
         #[arg(long, default_value = "target/demo")]
@@ -80,7 +80,8 @@ fn main() -> ExitCode {
         .init();
     let result = match cli.command {
         Command::Check(args) => check::run(&args),
-        Command::Demo { out } => devices_demo::run(&out).map(|()| exit::OK),
+        #[cfg(feature = "demo")]
+        Command::Demo { out } => demo::run(&out).map(|()| exit::OK),
         Command::Idcard(cmd) => idcard::run(cmd),
         Command::Printer(cmd) => printer::run(cmd),
         Command::Scanner(cmd) => scanner::run(cmd),

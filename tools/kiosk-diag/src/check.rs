@@ -7,12 +7,13 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{Context, Result};
+use kiosk_config::{Config, ConfigError};
 use kiosk_escpos::{Paper, Printer};
 use kiosk_idcard::reader::SAM_USB_ID;
 use kiosk_idcard::{Reader, ReaderPort};
 use kiosk_outbox::{Options, Outbox, Program};
-use kiosk_scanner::{ScanConfig, ScanEvent, Scanner};
-use serde::{Deserialize, Serialize};
+use kiosk_scanner::{ScanEvent, Scanner};
+use serde::Serialize;
 
 use crate::exit;
 
@@ -47,38 +48,6 @@ pub struct CheckArgs {
 /// Steps whose failure `--boot` reports without failing the check.
 const NOT_THE_SYSTEMS_FAULT: [&str; 8] =
     ["reader", "card", "printer", "test_slip", "scanner", "gateway", "clock_offset", "quarantine"];
-
-/// The parts of the kiosk's configuration this needs (kiosk-ui's file has more).
-#[derive(Debug, Default, Deserialize)]
-struct KioskConfig {
-    #[serde(default)]
-    kiosk_id: Option<String>,
-    #[serde(default)]
-    outbox: Option<PathBuf>,
-    #[serde(default)]
-    payload_key: Option<PathBuf>,
-    #[serde(default)]
-    reader: Option<ReaderConfig>,
-    #[serde(default)]
-    printer: Option<String>,
-    #[serde(default)]
-    scanner: Option<ScannerConfig>,
-}
-
-#[derive(Debug, Deserialize)]
-struct ReaderConfig {
-    port: String,
-    #[serde(default)]
-    baud: Option<u32>,
-}
-
-#[derive(Debug, Deserialize)]
-struct ScannerConfig {
-    device: String,
-    mode: String,
-    #[serde(default)]
-    login_prefix: Option<String>,
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -180,17 +149,13 @@ fn discover() -> Vec<String> {
     found
 }
 
-fn check_reader(list: &mut Checklist, config: &KioskConfig, card_secs: u64) {
+fn check_reader(list: &mut Checklist, config: Option<&Config>, card_secs: u64) {
     const TITLE: &str = "身份证阅读器 ID card reader";
     const FIX: &str = "check the reader's USB cable and power LED, then the port in the configuration \
                        (ls -l /dev/serial/by-id); a reader that answers but fails its SAM self-test needs replacing";
-    let port = match &config.reader {
-        Some(r) => ReaderPort::parse(&r.port, r.baud),
-        None => Ok(ReaderPort::Usb(SAM_USB_ID)),
-    };
-    let port = match port {
-        Ok(p) => p,
-        Err(e) => return list.fail("reader", TITLE, format!("configured port: {e}"), FIX),
+    let port = match config.map(Config::reader_port).transpose().map(Option::flatten) {
+        Ok(p) => p.unwrap_or(ReaderPort::Usb(SAM_USB_ID)),
+        Err(e) => return list.fail("reader", TITLE, e.to_string(), FIX),
     };
     let mut reader = match Reader::open(&port) {
         Ok((reader, info)) => {
@@ -251,20 +216,24 @@ fn check_reader(list: &mut Checklist, config: &KioskConfig, card_secs: u64) {
     }
 }
 
-fn check_printer(list: &mut Checklist, config: &KioskConfig, print: bool) {
+fn check_printer(list: &mut Checklist, config: Option<&Config>, print: bool) {
     const TITLE: &str = "凭条打印机 receipt printer";
-    let Some(device) = &config.printer else {
-        list.skip("printer", TITLE, "no printer in the configuration");
-        return list.skip("test_slip", "测试单 test slip", "no printer");
+    let device = match config.map(Config::printer_device).transpose().map(Option::flatten) {
+        Ok(Some(device)) => Ok(device),
+        Ok(None) => {
+            list.skip("printer", TITLE, "no printer in the configuration");
+            return list.skip("test_slip", "测试单 test slip", "no printer");
+        }
+        Err(e) => Err(anyhow::Error::from(e)),
     };
-    let opened = device.parse().map_err(anyhow::Error::msg).and_then(|d| Ok(Printer::open(&d, None)?));
+    let opened = device.and_then(|d| Ok(Printer::open(&d, None)?));
     let mut printer = match opened {
         Ok(p) => p,
         Err(e) => {
             list.fail(
                 "printer",
                 TITLE,
-                format!("{device}: {e:#}"),
+                format!("{}: {e:#}", config.and_then(|c| c.printer.as_deref()).unwrap_or_default()),
                 "check the printer's power, cable and that it is online (its LED); then `kiosk-diag printer status`",
             );
             return list.skip("test_slip", "测试单 test slip", "the printer does not answer");
@@ -313,24 +282,23 @@ fn check_printer(list: &mut Checklist, config: &KioskConfig, print: bool) {
     }
 }
 
-fn check_scanner(list: &mut Checklist, config: &KioskConfig, scan_secs: u64) {
+fn check_scanner(list: &mut Checklist, config: Option<&Config>, scan_secs: u64) {
     const TITLE: &str = "扫码器 QR scanner";
-    let Some(s) = &config.scanner else {
-        return list.skip("scanner", TITLE, "no scanner in the configuration");
+    let opened = match config.map(Config::scanner).transpose().map(Option::flatten) {
+        Ok(Some((device, mode, scan))) => Scanner::open(&device, mode, scan).map_err(anyhow::Error::from),
+        Ok(None) => return list.skip("scanner", TITLE, "no scanner in the configuration"),
+        Err(e) => Err(anyhow::Error::from(e)),
     };
-    let opened = (|| -> Result<Scanner> {
-        let device = s.device.parse().map_err(anyhow::Error::msg)?;
-        let mode = s.mode.parse().map_err(anyhow::Error::msg)?;
-        let scan = ScanConfig { login_prefix: s.login_prefix.clone(), ..ScanConfig::default() };
-        Ok(Scanner::open(&device, mode, scan)?)
-    })();
     let mut scanner = match opened {
         Ok(sc) => sc,
         Err(e) => {
             return list.fail(
                 "scanner",
                 TITLE,
-                format!("{}: {e:#}", s.device),
+                format!(
+                    "{}: {e:#}",
+                    config.and_then(|c| c.scanner.as_ref()).map_or("", |s| s.device.as_str())
+                ),
                 "check the scanner's cable and that it is in the configured mode (scan its setup code)",
             );
         }
@@ -377,9 +345,9 @@ fn check_scanner(list: &mut Checklist, config: &KioskConfig, scan_secs: u64) {
     )
 }
 
-fn check_outbox(list: &mut Checklist, config: &KioskConfig) {
+fn check_outbox(list: &mut Checklist, config: Option<&Config>) {
     const TITLE: &str = "待上传队列 outbox";
-    let Some(path) = &config.outbox else {
+    let Some(path) = config.map(|c| &c.outbox) else {
         return list.skip("outbox", TITLE, "no outbox in the configuration");
     };
     if !path.exists() {
@@ -413,7 +381,7 @@ fn check_outbox(list: &mut Checklist, config: &KioskConfig) {
         Ok(s) => s,
         Err(e) => return list.fail("outbox", TITLE, e.to_string(), "`kioskctl outbox status` for details"),
     };
-    if let Some(key) = &config.payload_key
+    if let Some(key) = config.map(|c| &c.payload_key)
         && let Err(e) = outbox.check_key_file(key)
     {
         return list.fail(
@@ -446,12 +414,10 @@ fn check_outbox(list: &mut Checklist, config: &KioskConfig) {
     }
 }
 
-fn check_disk(list: &mut Checklist, config: &KioskConfig) {
+fn check_disk(list: &mut Checklist, config: Option<&Config>) {
     const TITLE: &str = "磁盘空间 disk space";
     let dir = config
-        .outbox
-        .as_deref()
-        .and_then(Path::parent)
+        .and_then(|c| c.outbox.parent())
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("/"));
     match rustix::fs::statvfs(dir) {
@@ -506,14 +472,14 @@ fn check_clock_offset(list: &mut Checklist, offset_ms: Option<i64>) {
     match offset_ms {
         None => list.skip("clock_offset", TITLE, "the gateway's answer carried no Date header"),
         Some(ms) => {
-            let words = kiosk_sync::clock_words(ms);
-            if words == "ok" {
-                list.pass("clock_offset", TITLE, format!("within {} s of the gateway", ms.abs() / 1000 + 1));
+            let state = kiosk_sync::clock_state(ms);
+            if state.health == kiosk_outbox::Health::Ok {
+                list.pass("clock_offset", TITLE, state.detail);
             } else {
                 list.fail(
                     "clock_offset",
                     TITLE,
-                    words,
+                    state.detail,
                     "check NTP (`timedatectl`), the network's time server and the RTC battery",
                 );
             }
@@ -523,9 +489,9 @@ fn check_clock_offset(list: &mut Checklist, offset_ms: Option<i64>) {
 
 /// Whether the kiosk's own programs run: each holds a lock beside the outbox for its life
 /// (`kiosk_outbox::Program`), so this asks the kiosk, not the machine's process names.
-fn check_processes(list: &mut Checklist, config: &KioskConfig) {
+fn check_processes(list: &mut Checklist, config: Option<&Config>) {
     const TITLE: &str = "终端程序 kiosk processes";
-    let Some(outbox) = &config.outbox else {
+    let Some(outbox) = config.map(|c| &c.outbox) else {
         return list.fail(
             "processes",
             TITLE,
@@ -586,31 +552,30 @@ fn check_gateway(list: &mut Checklist, sync_config: &Path) {
 
 pub fn run(args: &CheckArgs) -> Result<u8> {
     let mut list = Checklist(Vec::new());
-    let config = match std::fs::read_to_string(&args.config) {
-        Ok(text) => match toml::from_str::<KioskConfig>(&text) {
-            Ok(c) => {
-                list.pass("config", "配置 configuration", args.config.display().to_string());
-                c
-            }
-            Err(e) => {
-                list.fail(
-                    "config",
-                    "配置 configuration",
-                    format!("{}: {e}", args.config.display()),
-                    "fix the file; see the kiosk image's template",
-                );
-                KioskConfig::default()
-            }
-        },
-        Err(e) => {
+    let config = match Config::load(&args.config) {
+        Ok(c) => {
+            list.pass("config", "配置 configuration", args.config.display().to_string());
+            Some(c)
+        }
+        Err(ConfigError::Read { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
             list.skip(
                 "config",
                 "配置 configuration",
-                format!("{}: {e}; looking for devices by USB ID", args.config.display()),
+                format!("{}: {source}; looking for devices by USB ID", args.config.display()),
             );
-            KioskConfig::default()
+            None
+        }
+        Err(e) => {
+            list.fail(
+                "config",
+                "配置 configuration",
+                e.to_string(),
+                "fix the file; see the kiosk image's template",
+            );
+            None
         }
     };
+    let config = config.as_ref();
     let found = discover();
     list.0.push(Step {
         id: "discovery",
@@ -624,21 +589,21 @@ pub fn run(args: &CheckArgs) -> Result<u8> {
         },
         fix: String::new(),
     });
-    check_reader(&mut list, &config, args.card_secs);
-    check_printer(&mut list, &config, args.print);
-    check_scanner(&mut list, &config, args.scan_secs);
-    check_outbox(&mut list, &config);
+    check_reader(&mut list, config, args.card_secs);
+    check_printer(&mut list, config, args.print);
+    check_scanner(&mut list, config, args.scan_secs);
+    check_outbox(&mut list, config);
     check_gateway(&mut list, &args.sync_config);
-    check_disk(&mut list, &config);
+    check_disk(&mut list, config);
     check_clock(&mut list);
     if args.boot {
-        check_processes(&mut list, &config);
+        check_processes(&mut list, config);
         for s in list.0.iter_mut().filter(|s| NOT_THE_SYSTEMS_FAULT.contains(&s.id)) {
             s.required = false;
         }
     }
     let passed = list.0.iter().all(|s| s.status != Status::Fail || !s.required);
-    let report = Report { kiosk_id: config.kiosk_id.clone(), passed, steps: list.0 };
+    let report = Report { kiosk_id: config.map(|c| c.kiosk_id.clone()), passed, steps: list.0 };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report).context("the report serialises")?);
     } else {

@@ -5,7 +5,7 @@ use std::process::Command;
 const BIN: &str = env!("CARGO_BIN_EXE_kioskctl");
 
 fn sample_path() -> String {
-    format!("{}/../catalogue/data/sample.json", env!("CARGO_MANIFEST_DIR"))
+    format!("{}/../../catalogue/data/sample.json", env!("CARGO_MANIFEST_DIR"))
 }
 
 #[test]

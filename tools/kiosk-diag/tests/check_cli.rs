@@ -190,7 +190,7 @@ fn the_queues_own_failures_are_reported_with_what_to_do() {
     std::fs::write(
         dir.join("kiosk-ui.toml"),
         format!(
-            "kiosk_id = \"{KIOSK}\"\noutbox = \"{}\"\npayload_key = \"{}\"\n",
+            "kiosk_id = \"{KIOSK}\"\ncatalogue = \"catalogue.bundle\"\noutbox = \"{}\"\npayload_key = \"{}\"\n",
             outbox.display(),
             dir.join("payload.key").display()
         ),

@@ -1,7 +1,12 @@
 //! `kiosk-diag demo`: a resident's path through the kiosk with simulated devices and the local
 //! reference gateway, through the real drivers, transports and sync agent: the card is read
-//! (`idcard_demo`), the application is queued and uploaded (`sync_demo`), the slip is printed
-//! with the case number the gateway gave, and the scanner reads codes.
+//! ([`idcard`]), the application is queued and uploaded ([`sync`]), the slip is printed with the
+//! case number the gateway gave, and the scanner reads codes. Also the reader simulator
+//! ([`simulate`]). All of it exists only with the `demo` feature: the kiosk's image leaves it out.
+
+pub mod idcard;
+pub mod simulate;
+pub mod sync;
 
 use std::io::Write;
 use std::path::Path;
@@ -142,8 +147,8 @@ async fn scanner_tour() -> Result<()> {
 
 pub fn run(out_dir: &Path) -> Result<()> {
     let runtime = tokio::runtime::Runtime::new()?;
-    runtime.block_on(crate::idcard_demo::run())?;
-    let case = runtime.block_on(crate::sync_demo::run(&out_dir.join("sync")))?;
+    runtime.block_on(crate::demo::idcard::run())?;
+    let case = runtime.block_on(crate::demo::sync::run(&out_dir.join("sync")))?;
     printer_tour(out_dir, &case)?;
     runtime.block_on(scanner_tour())?;
     println!("\n全部演示结束 / All demos finished.");

@@ -12,6 +12,8 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail, ensure};
+use rustls::pki_types::PrivateKeyDer;
+use rustls::pki_types::pem::PemObject;
 use serde::Deserialize;
 
 /// Files a provisioning folder holds besides `provision.toml`.
@@ -110,12 +112,12 @@ fn check_identity(kiosk_id: &str, cert_pem: &[u8], key_pem: &[u8]) -> Result<()>
         cert.validity().not_before,
         cert.validity().not_after
     );
-    let key = std::str::from_utf8(key_pem)
+    let key = PrivateKeyDer::from_pem_slice(key_pem)
         .ok()
-        .and_then(|k| rcgen::KeyPair::from_pem(k).ok())
-        .context("kiosk-key.pem is not a PEM private key")?;
+        .and_then(|der| rustls::crypto::aws_lc_rs::sign::any_supported_type(&der).ok())
+        .context("kiosk-key.pem is not a PEM private key of a kind TLS can use")?;
     ensure!(
-        rcgen::PublicKeyData::subject_public_key_info(&key) == cert.public_key().raw,
+        key.public_key().is_some_and(|spki| spki.as_ref() == cert.public_key().raw),
         "kiosk-key.pem is not the key of kiosk.pem: the two files come from different kiosks"
     );
     Ok(())

@@ -1,9 +1,11 @@
 //! `kioskctl`: what admins and technicians run against a kiosk's data. `outbox` shows and repairs
 //! the upload queue without ever showing a resident's data: it opens the queue without the
 //! payload key, except to load sample data.
-//! `catalogue` searches a catalogue and publishes signed releases of it. `provision` installs a
-//! new kiosk's identity at first boot.
+//! `catalogue` searches a catalogue and publishes signed releases of it, `os` publishes OS
+//! releases; both are admins' work and exist only with the `admin` feature, which the kiosk's
+//! image leaves out. `provision` installs a new kiosk's identity at first boot.
 
+#[cfg(feature = "admin")]
 mod catalogue;
 mod provision;
 
@@ -12,7 +14,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
-use kiosk_outbox::{AgentLock, NewSubmission, Options, Outbox, Row, Selection, State, now_ms};
+use kiosk_outbox::{AgentLock, Options, Outbox, Row, Selection, State, now_ms};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -31,6 +33,7 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// The service-item catalogue.
+    #[cfg(feature = "admin")]
     #[command(subcommand)]
     Catalogue(catalogue::Command),
     /// The upload queue (outbox) of residents' submissions.
@@ -41,6 +44,7 @@ enum Command {
         command: OutboxCommand,
     },
     /// OS releases (RAUC bundles from images/build) in the signed update repository.
+    #[cfg(feature = "admin")]
     #[command(subcommand)]
     Os(catalogue::OsCommand),
     /// Install a kiosk's identity (kiosk id, certificate and key, gateway, app secret) from a
@@ -57,6 +61,7 @@ struct Location {
     #[arg(long, global = true)]
     db: Option<PathBuf>,
     /// The payload key file (only `enqueue-sample` needs it).
+    #[cfg(feature = "admin")]
     #[arg(long, global = true)]
     key: Option<PathBuf>,
 }
@@ -120,6 +125,7 @@ enum OutboxCommand {
         yes: bool,
     },
     /// Queue N submissions of invented sample data (for load tests and demos).
+    #[cfg(feature = "admin")]
     EnqueueSample { count: usize },
 }
 
@@ -132,14 +138,24 @@ fn parse_time(s: &str) -> Result<i64, String> {
     s.parse::<jiff::Timestamp>().map(|t| t.as_millisecond()).map_err(|e| format!("{s:?}: {e} (use RFC 3339)"))
 }
 
-fn paths(at: &Location) -> Result<(PathBuf, Option<PathBuf>)> {
+/// The outbox named by `--config` or `--db`.
+fn outbox_path(at: &Location) -> Result<PathBuf> {
     match (&at.config, &at.db) {
-        (Some(c), _) => {
-            let config = kiosk_sync::Config::load(c)?;
-            Ok((config.outbox, Some(at.key.clone().unwrap_or(config.payload_key))))
-        }
-        (None, Some(db)) => Ok((db.clone(), at.key.clone())),
+        (Some(c), _) => Ok(kiosk_sync::Config::load(c)?.outbox),
+        (None, Some(db)) => Ok(db.clone()),
         (None, None) => bail!("say where the outbox is: --config kiosk-sync.toml or --db PATH"),
+    }
+}
+
+/// The payload key: `--key`, or the one the configuration names.
+#[cfg(feature = "admin")]
+fn key_path(at: &Location) -> Result<PathBuf> {
+    match (&at.key, &at.config) {
+        (Some(key), _) => Ok(key.clone()),
+        (None, Some(c)) => Ok(kiosk_sync::Config::load(c)?.payload_key),
+        (None, None) => {
+            bail!("--key (or --config) is needed: sample data is encrypted like real submissions")
+        }
     }
 }
 
@@ -165,12 +181,14 @@ fn print_row(r: &Row) {
 
 fn run(cli: Cli) -> Result<u8> {
     let (at, command) = match cli.command {
+        #[cfg(feature = "admin")]
         Command::Catalogue(cmd) => return catalogue::run(cmd),
         Command::Provision(args) => return provision::run(&args),
+        #[cfg(feature = "admin")]
         Command::Os(cmd) => return catalogue::run_os(cmd),
         Command::Outbox { at, command } => (at, command),
     };
-    let (db, key) = paths(&at)?;
+    let db = outbox_path(&at)?;
     if !db.exists() {
         bail!("no outbox at {}", db.display());
     }
@@ -240,9 +258,9 @@ fn run(cli: Cli) -> Result<u8> {
             println!("{} refused submission(s) deleted", ob.purge_dead()?);
             Ok(0)
         }
+        #[cfg(feature = "admin")]
         OutboxCommand::EnqueueSample { count } => {
-            let key_path =
-                key.context("--key (or --config) is needed: sample data is encrypted like real submissions")?;
+            let key_path = key_path(&at)?;
             let mut ob = Outbox::open_with_key_file(
                 &db,
                 &key_path,
@@ -255,7 +273,11 @@ fn run(cli: Cli) -> Result<u8> {
                     i % 40
                 );
                 ob.enqueue(
-                    &NewSubmission { item_code: "440605-SAMPLE", stream_key: "", payload: form.as_bytes() },
+                    &kiosk_outbox::NewSubmission {
+                        item_code: "440605-SAMPLE",
+                        stream_key: "",
+                        payload: form.as_bytes(),
+                    },
                     now_ms(),
                 )?;
                 bar.inc(1);
