@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 
 use kiosk_app::{Health, Idle, Library, Printing, Screen, Session};
 use kiosk_catalogue::BundleWatch;
-use kiosk_idcard::{LiftReason, ReaderEvent};
+use kiosk_idcard::{CardKind, LiftReason, ReaderEvent};
 use kiosk_outbox::{Outbox, Part, PartState, State, now_ms};
-use kiosk_scanner::ScannerEvent;
+use kiosk_scanner::{Rejection, ScanKind, ScannerEvent};
 
 use crate::devices::{Devices, Event, PrintProblem};
 use crate::logbuf::LogBuffer;
@@ -29,12 +29,36 @@ pub struct App {
     pub catalogue_path: Option<PathBuf>,
     pub log: LogBuffer,
     /// What the last technician self-test found.
-    pub self_test: String,
+    pub self_test: SelfTest,
     pub print_problem: Option<PrintProblem>,
     pin_results: (mpsc::Sender<bool>, mpsc::Receiver<bool>),
     last_stats: Option<Instant>,
     last_watch: Option<Instant>,
     pub software_version: &'static str,
+}
+
+/// What the last technician self-test found; the screen words it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum SelfTest {
+    #[default]
+    None,
+    Printing,
+    NoPrinter,
+    PlaceCard,
+    ScanCode,
+    /// A card was read: its kind and the holder's masked name, nothing more.
+    CardRead {
+        kind: CardKind,
+        masked_name: String,
+    },
+    ScanRead {
+        kind: ScanKind,
+        chars: usize,
+    },
+    ScanRefused(Rejection),
+    SlipPrinted,
+    /// The printer's own words for why (technical, no personal data).
+    SlipFailed(String),
 }
 
 impl App {
@@ -51,7 +75,7 @@ impl App {
             watch,
             catalogue_path,
             log: LogBuffer::default(),
-            self_test: String::new(),
+            self_test: SelfTest::None,
             print_problem: None,
             pin_results: mpsc::channel(),
             last_stats: None,
@@ -108,11 +132,14 @@ impl App {
             }
             Event::Reader(ReaderEvent::CardRead(card)) => {
                 if self.session.screen == Screen::Maintenance {
-                    self.self_test = format!(
-                        "读卡正常 card read: {} {}",
-                        card.kind.name_zh(),
-                        kiosk_pii::mask_name(if card.name.is_empty() { "?" } else { &card.name })
-                    );
+                    self.self_test = SelfTest::CardRead {
+                        kind: card.kind,
+                        masked_name: kiosk_pii::mask_name(if card.name.is_empty() {
+                            "?"
+                        } else {
+                            &card.name
+                        }),
+                    };
                 } else {
                     self.session.card_read(&card, now);
                 }
@@ -145,8 +172,7 @@ impl App {
             }
             Event::Scanner(ScannerEvent::Scan(scan)) => {
                 if self.session.screen == Screen::Maintenance {
-                    self.self_test =
-                        format!("扫码正常 scan read: {:?}, {} chars", scan.kind, scan.text.chars().count());
+                    self.self_test = SelfTest::ScanRead { kind: scan.kind, chars: scan.text.chars().count() };
                 } else {
                     self.session.scan(&scan, now);
                 }
@@ -154,7 +180,7 @@ impl App {
             Event::Scanner(ScannerEvent::Rejected(why)) => {
                 tracing::info!(%why, "scan refused");
                 if self.session.screen == Screen::Maintenance {
-                    self.self_test = why.to_string();
+                    self.self_test = SelfTest::ScanRefused(why);
                 }
                 self.session.scan_rejected(now);
             }
@@ -176,8 +202,8 @@ impl App {
             }
             Event::TestSlip(outcome) => {
                 self.self_test = match outcome {
-                    Ok(()) => "测试单已打印 test slip printed".to_owned(),
-                    Err(e) => format!("测试单未打印 test slip failed: {e}"),
+                    Ok(()) => SelfTest::SlipPrinted,
+                    Err(e) => SelfTest::SlipFailed(e),
                 };
             }
         }
@@ -253,11 +279,11 @@ impl App {
 
     pub fn self_test(&mut self, what: &str) {
         self.self_test = match what {
-            "printer" if self.devices.print_test_slip() => "正在打印测试单 printing a test slip…".to_owned(),
-            "printer" => "未配置打印机 no printer configured".to_owned(),
-            "reader" => "请放置身份证 place a card on the reader…".to_owned(),
-            "scanner" => "请扫描任意二维码 scan any code…".to_owned(),
-            _ => String::new(),
+            "printer" if self.devices.print_test_slip() => SelfTest::Printing,
+            "printer" => SelfTest::NoPrinter,
+            "reader" => SelfTest::PlaceCard,
+            "scanner" => SelfTest::ScanCode,
+            _ => SelfTest::None,
         };
     }
 

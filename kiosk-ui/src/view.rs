@@ -11,8 +11,12 @@ use kiosk_catalogue::{Item, Kind};
 use kiosk_outbox::{Health as PartHealth, Part, PartState};
 use slint::{ComponentHandle, Image, ModelRc, Rgb8Pixel, SharedPixelBuffer, SharedString, VecModel};
 
-use crate::app::App;
-use crate::ui::{Api, AppWindow, Detail, DeviceRow, Field, ItemRow, Material, Row, ScreenId, Theme, Tile};
+use crate::app::{App, SelfTest};
+use crate::ui::{
+    Api, AppWindow, DayUnit, Detail, DeviceRow, Field, ItemRow, Material, Row, ScreenId, SelfTestCode,
+    SelfTestResult, Theme, Tile, TimeLimit,
+};
+use kiosk_scanner::{Rejection, ScanKind};
 
 /// Remembers what was shown, to set only what changed.
 #[derive(Default)]
@@ -76,21 +80,21 @@ pub fn kind_code(kind: Kind) -> &'static str {
     }
 }
 
-fn limit_text(limit: Option<&kiosk_catalogue::model::TimeLimit>) -> String {
-    match limit {
-        None => "—".to_owned(),
-        Some(l) if l.day == 0 => "即办".to_owned(),
-        Some(l) => format!("{} 个{}", l.day, l.unit),
-    }
+/// The catalogue writes units in Chinese (`工作日`); the screen words them in the resident's
+/// language.
+fn time_limit(limit: Option<&kiosk_catalogue::model::TimeLimit>) -> TimeLimit {
+    let Some(l) = limit else { return TimeLimit::default() };
+    let unit = match l.unit.as_str() {
+        "工作日" => DayUnit::Working,
+        "自然日" | "日" | "天" => DayUnit::Calendar,
+        _ => DayUnit::Other,
+    };
+    TimeLimit { known: true, days: l.day as i32, unit, unit_text: l.unit.as_str().into() }
 }
 
 fn detail(session: &Session, item: &Item, can_apply: bool) -> Detail {
     let library = session.library();
-    let fees = if item.is_fee {
-        item.fees.iter().map(|f| format!("{}：{}", f.name, f.standard)).collect::<Vec<_>>().join("；")
-    } else {
-        "不收费".to_owned()
-    };
+    let fees = item.fees.iter().map(|f| format!("{}：{}", f.name, f.standard)).collect::<Vec<_>>().join("；");
     Detail {
         name: item.task_name.as_str().into(),
         code: item.task_code.as_str().into(),
@@ -105,14 +109,15 @@ fn detail(session: &Session, item: &Item, can_apply: bool) -> Detail {
                 .map(|m| Material {
                     name: m.material_name.as_str().into(),
                     form: format!("{}{}", m.material_type, m.material_format).into(),
-                    copies: format!("{} 份", m.page_num.max(1)).into(),
+                    copies: m.page_num.max(1) as i32,
                     required: m.is_need == "必要",
                 })
                 .collect::<Vec<_>>(),
         ),
-        legal_limit: limit_text(item.anticipate.as_ref()).into(),
-        promised_limit: limit_text(item.promise.as_ref()).into(),
+        legal_limit: time_limit(item.anticipate.as_ref()),
+        promised_limit: time_limit(item.promise.as_ref()),
         visits: item.limit_scene_num as i32,
+        free: !item.is_fee,
         fees: fees.into(),
         phone: item.link_way.as_str().into(),
         address: item.transact_addr.as_str().into(),
@@ -360,22 +365,62 @@ impl View {
             update(&mut self.devices, maintenance_rows(app), |m| api.set_device_rows(m));
             let logs = app.log.tail(14).into_iter().map(SharedString::from).collect();
             update(&mut self.logs, logs, |m| api.set_log_lines(m));
-            api.set_self_test_result(app.self_test.as_str().into());
+            api.set_self_test_result(self_test(&app.self_test));
         }
     }
 }
 
+/// The last self-test as the screen words it: codes and data, no words.
+fn self_test(test: &SelfTest) -> SelfTestResult {
+    let (code, what, detail, count) = match test {
+        SelfTest::None => (SelfTestCode::None, "", String::new(), 0),
+        SelfTest::Printing => (SelfTestCode::Printing, "", String::new(), 0),
+        SelfTest::NoPrinter => (SelfTestCode::NoPrinter, "", String::new(), 0),
+        SelfTest::PlaceCard => (SelfTestCode::PlaceCard, "", String::new(), 0),
+        SelfTest::ScanCode => (SelfTestCode::ScanCode, "", String::new(), 0),
+        SelfTest::CardRead { kind, masked_name } => {
+            (SelfTestCode::CardRead, kind.key(), masked_name.clone(), 0)
+        }
+        SelfTest::ScanRead { kind, chars } => {
+            let kind = match kind {
+                ScanKind::Url => "url",
+                ScanKind::Digits => "digits",
+                ScanKind::LoginCode => "login_code",
+                ScanKind::Text => "text",
+            };
+            (SelfTestCode::ScanRead, kind, String::new(), i32::try_from(*chars).unwrap_or(i32::MAX))
+        }
+        SelfTest::ScanRefused(why) => {
+            let why = match why {
+                Rejection::InvalidUtf8 => "invalid_utf8",
+                Rejection::Binary => "binary",
+                Rejection::TooLong => "too_long",
+                Rejection::Empty => "empty",
+            };
+            (SelfTestCode::ScanRefused, why, String::new(), 0)
+        }
+        SelfTest::SlipPrinted => (SelfTestCode::SlipPrinted, "", String::new(), 0),
+        SelfTest::SlipFailed(words) => (SelfTestCode::SlipFailed, "", words.clone(), 0),
+    };
+    SelfTestResult { code, what: what.into(), detail: detail.into(), count }
+}
+
+/// The maintenance screen's rows: the words are the screen's (`Texts.device-detail`), the data
+/// comes from here: the devices' and the agent's own words, figures and times.
 fn maintenance_rows(app: &App) -> Vec<DeviceRow> {
     let s = &app.session;
     let d = &s.devices;
     let row = |key: &str, health: &str, detail: String| DeviceRow {
         key: key.into(),
         health: health.into(),
-        detail: if detail.is_empty() {
-            "尚未应答 no answer yet (not configured or not connected)".into()
-        } else {
-            detail.into()
-        },
+        detail: detail.into(),
+        figures: ModelRc::default(),
+        note: SharedString::default(),
+    };
+    let with = |row: DeviceRow, figures: &[i64], note: Option<String>| DeviceRow {
+        figures: model(&figures.iter().map(|&n| i32::try_from(n).unwrap_or(i32::MAX)).collect::<Vec<_>>()),
+        note: note.unwrap_or_default().into(),
+        ..row
     };
     let stats = app.outbox.stats(kiosk_outbox::now_ms()).unwrap_or_default();
     let states: std::collections::HashMap<Part, PartState> =
@@ -383,53 +428,45 @@ fn maintenance_rows(app: &App) -> Vec<DeviceRow> {
     // The agent's words for why uploads do not get through (a wrong address, refused
     // credentials), for the technician in front of the kiosk.
     let upload_problem =
-        states.get(&Part::Uploads).filter(|s| s.health != PartHealth::Ok).map(|s| s.detail.as_str());
+        states.get(&Part::Uploads).filter(|s| s.health != PartHealth::Ok).map(|s| s.detail.clone());
+    let last_upload = app
+        .outbox
+        .list(Some(kiosk_outbox::State::Acked), 1)
+        .ok()
+        .and_then(|rows| rows.first().and_then(|r| r.acked_at))
+        .map(kiosk_app::receipt::cst_ms);
     let mut rows = vec![
         row("reader", health(d.reader), d.reader_detail.clone()),
         row("printer", health(d.printer), d.printer_detail.clone()),
         row("scanner", health(d.scanner), d.scanner_detail.clone()),
-        row(
-            "outbox",
-            if stats.dead + stats.quarantined > 0 { "warning" } else { "ok" },
-            format!(
-                "待上传 pending {} · 已确认 acknowledged {} · 需人工处理 dead {} · 已隔离 quarantined {}{}",
-                stats.pending + stats.in_flight,
-                stats.acked,
-                stats.dead,
-                stats.quarantined,
-                stats
-                    .oldest_pending_ms
-                    .map(|ms| format!(" · 最早 oldest {} s", ms / 1000))
-                    .unwrap_or_default()
-            ),
+        with(
+            row("outbox", if stats.dead + stats.quarantined > 0 { "warning" } else { "ok" }, String::new()),
+            &[
+                (stats.pending + stats.in_flight) as i64,
+                stats.acked as i64,
+                stats.dead as i64,
+                stats.quarantined as i64,
+                stats.oldest_pending_ms.map_or(-1, |ms| ms / 1000),
+            ],
+            None,
         ),
-        row(
-            "uploads",
-            match (d.offline, upload_problem) {
-                (true, _) => "down",
-                (false, Some(_)) => "warning",
-                (false, None) => "ok",
-            },
-            format!(
-                "{}{} · {}",
-                if d.offline { "离线 offline" } else { "在线 online" },
-                upload_problem.map(|p| format!(" · {p}")).unwrap_or_default(),
-                app.outbox
-                    .list(Some(kiosk_outbox::State::Acked), 1)
-                    .ok()
-                    .and_then(|rows| rows.first().and_then(|r| r.acked_at))
-                    .map_or_else(|| "尚无上传 nothing uploaded yet".to_owned(), kiosk_app::receipt::cst_ms)
+        with(
+            row(
+                "uploads",
+                match (d.offline, &upload_problem) {
+                    (true, _) => "down",
+                    (false, Some(_)) => "warning",
+                    (false, None) => "ok",
+                },
+                upload_problem.clone().unwrap_or_default(),
             ),
+            &[i64::from(d.offline)],
+            last_upload,
         ),
-        row(
-            "catalogue",
-            "info",
-            format!(
-                "{} · {} items{}",
-                s.library().version(),
-                s.library().len(),
-                s.pending_version().map(|v| format!(" · 下次会话启用 next session: {v}")).unwrap_or_default()
-            ),
+        with(
+            row("catalogue", "info", s.library().version().to_owned()),
+            &[s.library().len() as i64],
+            s.pending_version().map(str::to_owned),
         ),
     ];
     for part in [Part::Clock, Part::CatalogueUpdate] {
@@ -443,6 +480,6 @@ fn maintenance_rows(app: &App) -> Vec<DeviceRow> {
         }
     }
     rows.push(row("kiosk", "info", s.config().kiosk_id.clone()));
-    rows.push(row("version", "info", format!("kiosk-ui {} · sessions {}", app.software_version, s.sessions)));
+    rows.push(with(row("version", "info", app.software_version.to_string()), &[s.sessions as i64], None));
     rows
 }
