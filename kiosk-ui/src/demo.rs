@@ -11,7 +11,6 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use kiosk_catalogue_update::repo;
 use kiosk_escpos::sim::{PrinterSim, SimServer};
 use kiosk_gateway::{Faults, Running, certs};
 use kiosk_idcard::sim::{PtySim, Simulator, sample_cards};
@@ -19,6 +18,7 @@ use kiosk_idcard::{ReaderPort, SamId};
 use kiosk_scanner::sim::serial_bytes;
 use kiosk_scanner::{Mode, ScanConfig, Suffix};
 use kiosk_sync::{Agent, Config as AgentConfig};
+use kiosk_update::repo;
 use serialport::{SerialPort, TTYPort};
 
 use kiosk_config::DeviceConfig;
@@ -87,7 +87,7 @@ impl DemoRig {
         // The image ships the catalogue of its build; later releases come through the agent.
         let install = dir.join("catalogue");
         std::fs::create_dir_all(&install)?;
-        std::fs::write(install.join(kiosk_catalogue_update::TARGET), kiosk_catalogue::to_bundle(&sample))?;
+        std::fs::write(install.join(kiosk_update::TARGET), kiosk_catalogue::to_bundle(&sample))?;
 
         let secret = format!("{:032x}", fastrand::u128(..));
         kiosk_gateway::certs::write_private(&dir.join("app-secret"), &secret)?;
@@ -149,7 +149,7 @@ impl DemoRig {
     }
 
     pub fn catalogue_path(&self) -> PathBuf {
-        self.dir.join("catalogue").join(kiosk_catalogue_update::TARGET)
+        self.dir.join("catalogue").join(kiosk_update::TARGET)
     }
 
     pub fn device_config(&self) -> DeviceConfig {

@@ -70,7 +70,7 @@ fn a_resident_applies_on_screen_and_is_wiped() {
     tracing_subscriber::registry()
         .with(tracing_subscriber::EnvFilter::new(
             "kiosk_ui=trace,kiosk_app=trace,kiosk_idcard=trace,kiosk_escpos=trace,kiosk_scanner=trace,\
-             kiosk_outbox=trace,kiosk_sync=trace,kiosk_gateway=trace,kiosk_catalogue_update=trace",
+             kiosk_outbox=trace,kiosk_sync=trace,kiosk_gateway=trace,kiosk_update=trace",
         ))
         .with(tracing_subscriber::fmt::layer().with_ansi(false).with_writer(log.clone()))
         .init();

@@ -9,9 +9,9 @@
 //! before anything new is leased; the gateway's `Date` corrects the time requests are signed
 //! with, and the offset is reported.
 
-pub mod catalogue;
 pub mod config;
 pub mod mqtt;
+pub mod updates;
 
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -23,8 +23,8 @@ use kiosk_outbox::{AgentLock, Answer, Claimed, Outbox, Part, PartState, now_ms};
 use kiosk_sync_proto::{self as proto, Accepted, Heartbeat, Verdict};
 use zeroize::Zeroizing;
 
-pub use catalogue::{CatalogueStatus, CatalogueSync};
 pub use config::Config;
+pub use updates::{UpdateStatus, Updater};
 
 /// What one upload came to.
 #[derive(Debug)]
@@ -309,8 +309,8 @@ pub struct Agent {
     /// Held for the agent's life: one agent per outbox.
     _lock: AgentLock,
     /// Taken by [`Agent::run`] into a task of its own.
-    pub catalogue: Option<CatalogueSync>,
-    catalogue_status: Option<Arc<Mutex<CatalogueStatus>>>,
+    pub catalogue: Option<Updater>,
+    catalogue_status: Option<Arc<Mutex<UpdateStatus>>>,
     uploader: Uploader,
     config: Config,
     owner: String,
@@ -347,20 +347,20 @@ impl Agent {
         let uploader = Uploader::new(&config)?;
         if let Some(os) = config.catalogue.as_ref().and_then(|c| c.os.as_ref()) {
             // Which system this kiosk runs, for the fleet view and the maintenance screen.
-            let (version, slot) = catalogue::running_os(&os.os_release);
+            let (version, slot) = updates::running_os(&os.os_release);
             let text = slot.map_or_else(|| version.clone(), |s| format!("{version} (slot {s})"));
             if let Err(e) = outbox.set_part_state(Part::Os, &PartState::ok(text), now_ms()) {
                 tracing::warn!(error = %e, "OS version not recorded");
             }
         }
         let catalogue = match &config.catalogue {
-            Some(c) => Some(CatalogueSync::new(c, &config.gateway, uploader.client.clone())?),
+            Some(c) => Some(Updater::new(c, &config.gateway, uploader.client.clone())?),
             None => None,
         };
         Ok(Self {
             outbox,
             _lock: lock,
-            catalogue_status: catalogue.as_ref().map(CatalogueSync::status),
+            catalogue_status: catalogue.as_ref().map(Updater::status),
             catalogue,
             uploader,
             owner: format!("kiosk-sync/{}", std::process::id()),
@@ -678,7 +678,7 @@ fn heartbeat_document(
     config: &Config,
     outbox: Option<&Outbox>,
     uploader: &Uploader,
-    catalogue: Option<&Arc<Mutex<CatalogueStatus>>>,
+    catalogue: Option<&Arc<Mutex<UpdateStatus>>>,
     problem: Option<String>,
 ) -> Result<Heartbeat> {
     let now = now_ms();

@@ -5,8 +5,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
-use kiosk_catalogue_update::client::Outcome;
-use kiosk_sync::{Agent, CatalogueSync, Config, Drained};
+use kiosk_sync::{Agent, Config, Drained, Updater};
+use kiosk_update::client::Outcome;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -52,7 +52,7 @@ fn main() -> ExitCode {
                 // beside the daemon.
                 let catalogue = config.catalogue.as_ref().context("the configuration has no [catalogue] section")?;
                 let client = kiosk_sync::Uploader::new(&config)?.https_client();
-                let mut sync = CatalogueSync::new(catalogue, &config.gateway, client)?;
+                let mut sync = Updater::new(catalogue, &config.gateway, client)?;
                 return Ok(match sync.check().await {
                     Ok(outcome) => {
                         let (what, r) = match &outcome {
@@ -65,7 +65,7 @@ fn main() -> ExitCode {
                         );
                         ExitCode::SUCCESS
                     }
-                    Err(e @ kiosk_catalogue_update::client::UpdateError::Refused(_)) => {
+                    Err(e @ kiosk_update::client::UpdateError::Refused(_)) => {
                         eprintln!("kiosk-sync: {e}");
                         ExitCode::from(2)
                     }

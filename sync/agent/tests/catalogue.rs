@@ -7,10 +7,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use common::Rig;
-use kiosk_catalogue_update::client::{Outcome, UpdateError};
-use kiosk_catalogue_update::repo::{self, InitOptions, Lifetimes};
 use kiosk_gateway::Faults;
 use kiosk_sync::{Agent, Config};
+use kiosk_update::client::{Outcome, UpdateError};
+use kiosk_update::repo::{self, InitOptions, Lifetimes};
 
 async fn publish(repo_dir: &Path, keys: &Path, version: &str) {
     let mut cat = kiosk_catalogue::sample();

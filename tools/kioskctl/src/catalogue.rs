@@ -1,10 +1,11 @@
-//! `kioskctl catalogue …`: what admins run to check and publish the catalogue.
+//! `kioskctl catalogue …`: what admins run to check and publish the catalogue. The signing
+//! options are shared with `kioskctl os` (`crate::os`): both publish into one repository.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use clap::Subcommand;
-use kiosk_catalogue_update::repo::{self, InitOptions, Lifetimes, Step};
+use kiosk_update::repo::{self, InitOptions, Lifetimes, Step};
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
@@ -99,10 +100,10 @@ pub struct Signing {
     /// The keys directory from `init-repo` (only the targets, snapshot and timestamp keys are
     /// read).
     #[arg(long)]
-    keys: PathBuf,
+    pub(crate) keys: PathBuf,
     /// The repository directory from `init-repo`.
     #[arg(long)]
-    repo: PathBuf,
+    pub(crate) repo: PathBuf,
     /// Days the signed list of release files stays valid.
     #[arg(long, default_value_t = 90)]
     targets_days: i64,
@@ -115,68 +116,17 @@ pub struct Signing {
     timestamp_days: i64,
     /// Print the published release as JSON (no progress display).
     #[arg(long)]
-    json: bool,
+    pub(crate) json: bool,
 }
 
 impl Signing {
-    fn lifetimes(&self) -> Lifetimes {
+    pub(crate) fn lifetimes(&self) -> Lifetimes {
         Lifetimes {
             targets: repo::days(self.targets_days),
             snapshot: repo::days(self.snapshot_days),
             timestamp: repo::days(self.timestamp_days),
         }
     }
-}
-
-#[derive(Subcommand, Debug)]
-pub enum OsCommand {
-    /// Sign BUNDLE into the update repository for kiosks whose RAUC `compatible` is COMPATIBLE;
-    /// the catalogue release stays as it is. Kiosks running another version install it.
-    Publish {
-        bundle: PathBuf,
-        #[arg(long)]
-        compatible: String,
-        /// The bundle's version (its manifest's `version`, as images/build printed it).
-        #[arg(long)]
-        version: String,
-        #[command(flatten)]
-        signing: Signing,
-    },
-}
-
-pub fn run_os(cmd: OsCommand) -> Result<u8> {
-    let OsCommand::Publish { bundle, compatible, version, signing } = cmd;
-    let json = signing.json;
-    let spinner = indicatif::ProgressBar::new_spinner();
-    if json {
-        spinner.set_draw_target(indicatif::ProgressDrawTarget::hidden());
-    }
-    spinner.set_message(format!("签名 hashing and signing {}", bundle.display()));
-    spinner.enable_steady_tick(std::time::Duration::from_millis(200));
-    let published = runtime()?.block_on(repo::publish_os(
-        &bundle,
-        &compatible,
-        &version,
-        &signing.keys,
-        &signing.repo,
-        signing.lifetimes(),
-    ))?;
-    spinner.finish_and_clear();
-    if json {
-        println!(
-            "{}",
-            serde_json::json!({
-                "version": published.version, "target": published.target,
-                "os_version": version, "bytes": published.bytes,
-            })
-        );
-    } else {
-        println!(
-            "已发布 published: repository version {}, OS {version} for {compatible} ({} bytes) as {}",
-            published.version, published.bytes, published.target
-        );
-    }
-    Ok(0)
 }
 
 pub fn run(cmd: Command) -> Result<u8> {
@@ -258,7 +208,7 @@ pub fn run(cmd: Command) -> Result<u8> {
     }
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_current_thread().enable_all().build()?)
 }
 

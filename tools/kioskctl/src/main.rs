@@ -7,6 +7,8 @@
 
 #[cfg(feature = "admin")]
 mod catalogue;
+#[cfg(feature = "admin")]
+mod os;
 mod provision;
 
 use std::path::PathBuf;
@@ -46,7 +48,7 @@ enum Command {
     /// OS releases (RAUC bundles from images/build) in the signed update repository.
     #[cfg(feature = "admin")]
     #[command(subcommand)]
-    Os(catalogue::OsCommand),
+    Os(os::OsCommand),
     /// Install a kiosk's identity (kiosk id, certificate and key, gateway, app secret) from a
     /// provisioning folder; the image's first boot runs this.
     Provision(provision::Args),
@@ -185,7 +187,7 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Catalogue(cmd) => return catalogue::run(cmd),
         Command::Provision(args) => return provision::run(&args),
         #[cfg(feature = "admin")]
-        Command::Os(cmd) => return catalogue::run_os(cmd),
+        Command::Os(cmd) => return os::run(cmd),
         Command::Outbox { at, command } => (at, command),
     };
     let db = outbox_path(&at)?;

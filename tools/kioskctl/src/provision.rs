@@ -205,7 +205,7 @@ pub fn run(args: &Args) -> Result<u8> {
         }
         Err(e) => return Err(e.into()),
     }
-    let installed = catalogue_dir.join(kiosk_catalogue_update::TARGET);
+    let installed = catalogue_dir.join(kiosk_update::TARGET);
     if let Some(shipped) = &args.catalogue
         && !installed.exists()
     {

@@ -190,7 +190,7 @@ async fn admins_publish_signed_releases_that_kiosks_install() {
     );
 
     // The kiosk side, from the repository as written (here over file://, as from a USB stick).
-    let client = kiosk_catalogue_update::client::Client {
+    let client = kiosk_update::client::Client {
         trusted_root: repo.join("root.json"),
         repository: url::Url::from_directory_path(&repo).unwrap(),
         datastore: dir.join("kiosk/tuf"),
@@ -198,7 +198,7 @@ async fn admins_publish_signed_releases_that_kiosks_install() {
         https: None,
     };
     match client.update().await.unwrap() {
-        kiosk_catalogue_update::client::Outcome::Applied(r) => assert_eq!(r.version, 7),
+        kiosk_update::client::Outcome::Applied(r) => assert_eq!(r.version, 7),
         other => panic!("expected an install, got {other:?}"),
     }
     let installed = std::fs::read(client.installed_path()).unwrap();
@@ -206,7 +206,7 @@ async fn admins_publish_signed_releases_that_kiosks_install() {
     let incoming = dir.join("kiosk/os-incoming");
     assert_eq!(
         client.stage_os("nanhai-kiosk-amd64", "2026.11.27-1", &incoming).await.unwrap(),
-        kiosk_catalogue_update::client::OsOutcome::Staged("2026.12.01-1".into())
+        kiosk_update::client::OsOutcome::Staged("2026.12.01-1".into())
     );
     assert_eq!(std::fs::read(incoming.join("update.raucb")).unwrap(), std::fs::read(&bundle).unwrap());
     std::fs::remove_dir_all(&dir).unwrap();

@@ -2,14 +2,14 @@
 //! kiosk checking the repository (nothing new), and verifying, validating and installing a new
 //! release. DESIGN.md sets no budget for these (they run in the sync agent, off the UI thread);
 //! the figures show an update never competes with the 50 ms load-and-index budget for long.
-//! Run: `cargo bench -p kiosk-catalogue-update --bench update`.
+//! Run: `cargo bench -p kiosk-update --bench update`.
 
 use std::time::Instant;
 
 use kiosk_benchkit::{Samples, running_as_bench};
 use kiosk_catalogue::synthetic;
-use kiosk_catalogue_update::client::{Client, Outcome};
-use kiosk_catalogue_update::repo::{self, InitOptions, Lifetimes};
+use kiosk_update::client::{Client, Outcome};
+use kiosk_update::repo::{self, InitOptions, Lifetimes};
 
 const ITEMS: usize = 10_000;
 const ROUNDS: usize = 10;

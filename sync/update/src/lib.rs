@@ -1,4 +1,5 @@
-//! Signed catalogue updates with The Update Framework, through `tough`.
+//! Signed releases of the catalogue and of the OS (RAUC bundles) with The Update Framework,
+//! through `tough`.
 //!
 //! Admins change the catalogue often and a wrong or malicious catalogue on a kiosk misleads
 //! residents about their rights, so an update must prove who made it, that it is current and that

@@ -1,20 +1,21 @@
-//! Keeps the kiosk's catalogue current from the signed update repository, over the network or
-//! from a USB stick, and remembers what to report: the installed version and, when the last
-//! update was refused, why.
+//! Keeps the kiosk's catalogue and operating system current from the signed update repository
+//! (catalogue releases over the network or from a USB stick; OS releases staged for RAUC), and
+//! remembers what to report: the installed catalogue version, why the last update was refused,
+//! and the last OS release check.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use kiosk_catalogue_update::client::{Client, OsOutcome, Outcome, UpdateError};
 use kiosk_outbox::PartState;
+use kiosk_update::client::{Client, OsOutcome, Outcome, UpdateError};
 
 use crate::config::{CatalogueUpdates, OsUpdates};
 
 /// What the heartbeat reports; shared with the agent because checks run in their own task.
 #[derive(Debug, Clone, Default)]
-pub struct CatalogueStatus {
+pub struct UpdateStatus {
     /// The catalogue version the kiosk runs, as its installed bundle says.
     pub installed: Option<String>,
     /// Why the last update was refused; cleared by the next successful check.
@@ -24,11 +25,11 @@ pub struct CatalogueStatus {
 }
 
 #[derive(Debug)]
-pub struct CatalogueSync {
+pub struct Updater {
     network: Client,
     usb: Option<(PathBuf, Client)>,
     pub poll: Duration,
-    status: Arc<Mutex<CatalogueStatus>>,
+    status: Arc<Mutex<UpdateStatus>>,
     os: Option<OsUpdates>,
 }
 
@@ -46,7 +47,7 @@ pub fn running_os(os_release: &std::path::Path) -> (String, Option<String>) {
     (version, slot)
 }
 
-impl CatalogueSync {
+impl Updater {
     pub fn new(cfg: &CatalogueUpdates, gateway: &str, https: reqwest::Client) -> Result<Self> {
         let repository =
             cfg.repository.clone().unwrap_or_else(|| format!("{}/catalogue/", gateway.trim_end_matches('/')));
@@ -79,11 +80,11 @@ impl CatalogueSync {
         Ok(sync)
     }
 
-    pub fn status(&self) -> Arc<Mutex<CatalogueStatus>> {
+    pub fn status(&self) -> Arc<Mutex<UpdateStatus>> {
         self.status.clone()
     }
 
-    fn set(&self, f: impl FnOnce(&mut CatalogueStatus)) {
+    fn set(&self, f: impl FnOnce(&mut UpdateStatus)) {
         f(&mut self.status.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
     }
 
@@ -117,8 +118,7 @@ impl CatalogueSync {
 
     /// One update cycle: the USB stick first when one is mounted, then the network.
     pub async fn check(&mut self) -> Result<Outcome, UpdateError> {
-        let usb =
-            self.usb.as_ref().filter(|(dir, _)| dir.join(kiosk_catalogue_update::METADATA_DIR).is_dir());
+        let usb = self.usb.as_ref().filter(|(dir, _)| dir.join(kiosk_update::METADATA_DIR).is_dir());
         let result = match usb {
             Some((dir, client)) => match client.update().await {
                 Err(UpdateError::Unreachable(why)) => {

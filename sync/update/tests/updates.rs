@@ -4,8 +4,8 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use kiosk_catalogue_update::client::{Client, Outcome, UpdateError};
-use kiosk_catalogue_update::repo::{self, InitOptions, Lifetimes, RepoError};
+use kiosk_update::client::{Client, Outcome, UpdateError};
+use kiosk_update::repo::{self, InitOptions, Lifetimes, RepoError};
 use url::Url;
 
 struct Setup {
@@ -250,8 +250,11 @@ fn sources_read_as_json_and_toml_alike() {
     let toml_path = dir.join("catalogue.toml");
     fs::write(&toml_path, toml::to_string(&sample).unwrap()).unwrap();
     let (from_toml, _) = repo::read_source(&toml_path).unwrap();
-    let (from_json, _) =
-        repo::read_source(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../data/sample.json"))).unwrap();
+    let (from_json, _) = repo::read_source(Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../catalogue/data/sample.json"
+    )))
+    .unwrap();
     assert_eq!(kiosk_catalogue::to_bundle(&from_toml), kiosk_catalogue::to_bundle(&from_json));
 
     let mut broken = sample.clone();
@@ -297,7 +300,7 @@ async fn rotated_keys_are_followed_and_retired_keys_stay_retired() {
 
 #[tokio::test]
 async fn os_releases_travel_beside_the_catalogue_and_a_rolled_back_one_is_not_retried() {
-    use kiosk_catalogue_update::client::{OS_STAGED, OsOutcome};
+    use kiosk_update::client::{OS_STAGED, OsOutcome};
     let s = Setup::running_v1("os").await;
     let bundle: Vec<u8> = (0..1_500_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
     let bundle_path = s.dir.join("kiosk-os-amd64.raucb");
