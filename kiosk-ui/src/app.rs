@@ -6,10 +6,10 @@ use std::path::PathBuf;
 use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
-use kiosk_app::{Health, Idle, Library, Printing, Screen, Session};
+use kiosk_app::{Health, Idle, Library, Printing, Queued, Screen, Session, Stamp};
 use kiosk_catalogue::BundleWatch;
 use kiosk_idcard::{CardKind, LiftReason, ReaderEvent};
-use kiosk_outbox::{Outbox, Part, PartState, State, now_ms};
+use kiosk_outbox::{NewSubmission, Outbox, Part, PartState, State, now_ms};
 use kiosk_scanner::{Rejection, ScanKind, ScannerEvent};
 
 use crate::devices::{Devices, Event, PrintProblem};
@@ -35,6 +35,21 @@ pub struct App {
     last_stats: Option<Instant>,
     last_watch: Option<Instant>,
     pub software_version: &'static str,
+}
+
+/// The wall clock and random bits the core needs to file an application.
+pub fn stamp() -> Stamp {
+    let mut random = [0u8; 4];
+    getrandom::fill(&mut random).expect("the OS random source is available");
+    Stamp { wall: time::OffsetDateTime::now_utc(), random: u32::from_le_bytes(random) }
+}
+
+/// A new technician PIN's Argon2 hash, salted from the OS random source.
+pub fn hash_pin(pin: &str) -> Result<String, kiosk_app::pin::PinError> {
+    let mut salt = [0u8; 16];
+    getrandom::fill(&mut salt)
+        .map_err(|e| kiosk_app::pin::PinError::Hash(format!("no randomness for the salt: {e}")))?;
+    kiosk_app::pin::hash(pin, salt)
 }
 
 /// What the last technician self-test found; the screen words it.
@@ -285,6 +300,21 @@ impl App {
             "scanner" => SelfTest::ScanCode,
             _ => SelfTest::None,
         };
+    }
+
+    /// The resident submits: the core files the application, this puts it into the outbox
+    /// (one SQLite transaction, no network) and tells the core how that went.
+    pub fn submit(&mut self, now: Instant) -> Result<(), kiosk_app::SubmitError> {
+        let enqueue = self.session.submit(stamp(), now)?;
+        let outcome = self
+            .outbox
+            .enqueue(
+                &NewSubmission { item_code: &enqueue.item_code, stream_key: "", payload: &enqueue.payload },
+                now_ms(),
+            )
+            .map(|q| Queued { outbox_id: q.id, idempotency_key: q.idempotency_key })
+            .map_err(|e| e.to_string());
+        self.session.queued(outcome, now)
     }
 
     /// The finish button: also forgets the slip when the session ends.

@@ -152,8 +152,7 @@ impl Kiosk {
         }
         api.on_review(h.cb(|a, now| a.session.review(now)));
         api.on_submit(h.cb(|a, now| {
-            let App { session, outbox, .. } = a;
-            if let Err(e) = session.submit(outbox, now) {
+            if let Err(e) = a.submit(now) {
                 tracing::error!(error = %e, "submit failed");
             }
         }));

@@ -79,7 +79,7 @@ pub fn run(dir: &Path, font_dir: Option<&Path>, log: crate::logbuf::LogBuffer) -
     let outbox =
         Outbox::open_with_key_file(&work.join("kiosk.db"), &work.join("payload.key"), Options::default())?;
     let mut config = Config::new("NH-GC-0007");
-    config.pin_hash = Some(kiosk_app::pin::hash(crate::demo::DEMO_PIN)?);
+    config.pin_hash = Some(crate::app::hash_pin(crate::demo::DEMO_PIN)?);
     let library = sample_library();
     let item = walk_item(&library)?;
     let session = Session::new(config, library, Instant::now());
@@ -167,10 +167,7 @@ pub fn run(dir: &Path, font_dir: Option<&Path>, log: crate::logbuf::LogBuffer) -
             }
             a.session.review(now);
         })?;
-        shot("14-submitting", &|a, now| {
-            let App { session, outbox, .. } = a;
-            session.submit(outbox, now).expect("the outbox takes the submission");
-        })?;
+        shot("14-submitting", &|a, now| a.submit(now).expect("the outbox takes the submission"))?;
         shot("15-done", &|a, now| {
             let _slip = a.session.receipt_ready(Some("NH20261127000123".to_owned()));
             a.session.printed(Ok(()), now);

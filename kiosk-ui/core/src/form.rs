@@ -4,6 +4,7 @@
 
 use kiosk_catalogue::model::{CardField, Field, FieldKind, Form};
 use kiosk_idcard::card::{IdNumberCheck, check_gb11643};
+use kiosk_sync_proto::{FormValue, FormValues};
 use zeroize::Zeroizing;
 
 use crate::identity::Identity;
@@ -253,16 +254,16 @@ impl FormState {
         self.values.iter().position(|v| v.is_empty())
     }
 
-    /// The values as the gateway expects them: `{key: value}`. Personal data; the caller
-    /// encrypts it into the outbox and drops it.
-    pub fn to_json(&self) -> Zeroizing<String> {
-        let map: serde_json::Map<String, serde_json::Value> = self
-            .fields
-            .iter()
-            .zip(&self.values)
-            .map(|(f, v)| (f.key.clone(), serde_json::Value::String(v.trim().to_owned())))
-            .collect();
-        Zeroizing::new(serde_json::Value::Object(map).to_string())
+    /// The values as the submission carries them, in the form's order. Personal data: they
+    /// are wiped with the submission.
+    pub fn values(&self) -> FormValues {
+        FormValues(
+            self.fields
+                .iter()
+                .zip(&self.values)
+                .map(|(f, v)| FormValue { key: f.key.clone(), value: v.trim().to_owned() })
+                .collect(),
+        )
     }
 }
 
@@ -351,8 +352,8 @@ mod tests {
         state.type_text("8000");
         assert_eq!(state.error(1), None, "a shown error clears as soon as the value is right");
         assert!(state.check_all());
-        let json: serde_json::Value = serde_json::from_str(&state.to_json()).unwrap();
-        assert_eq!(json["phone"], "13800138000");
-        assert_eq!(json["name"], card.name.as_str());
+        let values = state.values();
+        assert_eq!(values.get("phone"), Some("13800138000"));
+        assert_eq!(values.get("name"), Some(card.name.as_str()));
     }
 }

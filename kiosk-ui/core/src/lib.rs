@@ -14,4 +14,7 @@ pub mod session;
 pub use identity::Identity;
 pub use library::Library;
 pub use receipt::Receipt;
-pub use session::{Config, Devices, Health, Idle, Lang, Notice, Printing, Screen, Session, SubmitError};
+pub use session::{
+    Config, Devices, Enqueue, Health, Idle, Lang, Notice, Printing, Queued, Screen, Session, Stamp,
+    SubmitError,
+};

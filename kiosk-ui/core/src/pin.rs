@@ -27,13 +27,12 @@ pub enum PinError {
     Hash(String),
 }
 
-/// Hashes a new PIN with Argon2id and a random salt (OWASP's minimum: 19 MiB, 2 passes).
-pub fn hash(pin: &str) -> Result<String, PinError> {
+/// Hashes a new PIN with Argon2id and the random `salt` the caller brings (OWASP's minimum:
+/// 19 MiB, 2 passes).
+pub fn hash(pin: &str, salt: [u8; 16]) -> Result<String, PinError> {
     if !(4..=12).contains(&pin.len()) || !pin.bytes().all(|b| b.is_ascii_digit()) {
         return Err(PinError::Format);
     }
-    let mut salt = [0u8; 16];
-    getrandom::fill(&mut salt).map_err(|e| PinError::Hash(format!("no randomness for the salt: {e}")))?;
     let salt = SaltString::encode_b64(&salt).map_err(|e| PinError::Hash(e.to_string()))?;
     let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::default());
     Ok(argon.hash_password(pin.as_bytes(), &salt).map_err(|e| PinError::Hash(e.to_string()))?.to_string())
@@ -104,13 +103,13 @@ mod tests {
 
     #[test]
     fn a_hash_verifies_only_its_pin_and_never_contains_it() {
-        let stored = hash("482915").unwrap();
+        let stored = hash("482915", [7; 16]).unwrap();
         assert!(stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{stored}");
         assert!(!stored.contains("482915"));
         assert!(verify(&stored, "482915").unwrap());
         assert!(!verify(&stored, "482916").unwrap());
-        assert_ne!(hash("482915").unwrap(), stored, "salted");
-        assert!(matches!(hash("12a4"), Err(PinError::Format)));
+        assert_ne!(hash("482915", [8; 16]).unwrap(), stored, "salted");
+        assert!(matches!(hash("12a4", [7; 16]), Err(PinError::Format)));
         assert!(matches!(verify("not a hash", "1234"), Err(PinError::Hash(_))));
     }
 

@@ -35,7 +35,7 @@ pub struct Receipt {
 }
 
 impl Receipt {
-    pub fn from_item(item: &Item, department: &str) -> Self {
+    pub fn from_item(item: &Item, department: &str, submitted_at: String) -> Self {
         let time_limit = match (item.project_type, &item.promise) {
             (ProjectType::Immediate, _) => "即办件（当场办结）".to_owned(),
             (ProjectType::Promised, Some(p)) => format!("承诺件，{} 个{}", p.day, p.unit),
@@ -54,7 +54,7 @@ impl Receipt {
             department: department.to_owned(),
             applicant: String::new(),
             id_number: String::new(),
-            submitted_at: now_cst(),
+            submitted_at,
             time_limit,
             materials,
             visit,
@@ -134,11 +134,6 @@ impl Receipt {
     }
 }
 
-/// Now in China Standard Time, as slips show it.
-pub fn now_cst() -> String {
-    cst(time::OffsetDateTime::now_utc())
-}
-
 /// A time in China Standard Time, to the second.
 pub fn cst(t: time::OffsetDateTime) -> String {
     let offset = time::UtcOffset::from_hms(8, 0, 0).expect("a valid offset");
@@ -151,9 +146,8 @@ pub fn cst_ms(ms: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).map(cst).unwrap_or_default()
 }
 
-/// Six random digits; not derived from anything about the resident.
-pub fn query_password() -> Zeroizing<String> {
-    let mut bytes = [0u8; 4];
-    getrandom::fill(&mut bytes).expect("the OS random source is available");
-    Zeroizing::new(format!("{:06}", u32::from_le_bytes(bytes) % 1_000_000))
+/// Six digits from the random bits the shell hands in; not derived from anything about the
+/// resident.
+pub fn query_password(random: u32) -> Zeroizing<String> {
+    Zeroizing::new(format!("{:06}", random % 1_000_000))
 }

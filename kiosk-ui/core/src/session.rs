@@ -9,8 +9,8 @@ use kiosk_catalogue::model::FieldKind;
 use kiosk_catalogue::{Item, Kind};
 use kiosk_escpos::Slip;
 use kiosk_idcard::IdCard;
-use kiosk_outbox::{NewSubmission, Outbox, OutboxError};
 use kiosk_scanner::Scan;
+use kiosk_sync_proto as proto;
 use zeroize::Zeroizing;
 
 use crate::form::{FormState, Keyboard, keyboard_for};
@@ -181,7 +181,34 @@ pub enum SubmitError {
     #[error("nothing to submit on this screen")]
     NotReady,
     #[error("the outbox did not take the submission: {0}")]
-    Outbox(#[from] OutboxError),
+    NotQueued(String),
+}
+
+/// What the shell carries out when a resident submits: put `payload` into the outbox (one
+/// transaction), then tell the core how it went with [`Session::queued`]. The core itself does
+/// no I/O.
+#[derive(Debug)]
+pub struct Enqueue {
+    pub item_code: String,
+    /// The application (`kiosk_sync_proto::Submission` as JSON): personal data, wiped on drop.
+    pub payload: Zeroizing<Vec<u8>>,
+}
+
+/// The outbox took the submission.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Queued {
+    pub outbox_id: i64,
+    pub idempotency_key: String,
+}
+
+/// What the core needs from the world to file an application, handed in so that it has no
+/// clock or random source of its own.
+#[derive(Debug, Clone, Copy)]
+pub struct Stamp {
+    /// The wall-clock time, for the slip.
+    pub wall: time::OffsetDateTime,
+    /// Random bits for the query password.
+    pub random: u32,
 }
 
 pub struct Session {
@@ -201,6 +228,8 @@ pub struct Session {
     form: Option<FormState>,
     pub composer: Composer,
     submission: Option<Submission>,
+    /// The slip of an application handed to the shell to queue, until it says how that went.
+    filing: Option<Receipt>,
     pub devices: Devices,
     last_activity: Instant,
     entered: Instant,
@@ -244,6 +273,7 @@ impl Session {
             form: None,
             composer: Composer::default(),
             submission: None,
+            filing: None,
             devices: Devices::default(),
             last_activity: now,
             entered: now,
@@ -584,9 +614,9 @@ impl Session {
 
     // ---- submitting ----
 
-    /// Puts the application into the outbox: one SQLite transaction, no network. From then on
-    /// it is durable and the agent uploads it.
-    pub fn submit(&mut self, outbox: &mut Outbox, now: Instant) -> Result<(), SubmitError> {
+    /// The application to put into the outbox ([`Enqueue`]); the resident stays on the
+    /// confirmation until [`Session::queued`] says how that went.
+    pub fn submit(&mut self, stamp: Stamp, now: Instant) -> Result<Enqueue, SubmitError> {
         self.touch(now);
         if self.screen != Screen::Confirm {
             return Err(SubmitError::NotReady);
@@ -595,9 +625,9 @@ impl Session {
             return Err(SubmitError::NotReady);
         };
         let department = self.library.department_name(&item.dept_code).unwrap_or(&item.dept_code).to_owned();
-        let mut receipt = Receipt::from_item(item, &department);
+        let mut receipt = Receipt::from_item(item, &department, receipt::cst(stamp.wall));
         receipt.kiosk_id = self.config.kiosk_id.clone();
-        receipt.query_password = receipt::query_password();
+        receipt.query_password = receipt::query_password(stamp.random);
         let (name, number) =
             form.fields.iter().enumerate().fold((String::new(), String::new()), |(name, number), (i, f)| {
                 match f.prefill {
@@ -611,36 +641,45 @@ impl Session {
         receipt.applicant = kiosk_pii::mask_name(&name);
         receipt.id_number = kiosk_pii::mask_id_number(&number);
         let identity = self.identity.as_ref();
-        let payload = Zeroizing::new(
-            serde_json::json!({
-                "item_code": item.task_code,
-                "item_name": item.task_name,
-                "kiosk_id": self.config.kiosk_id,
-                "identified_by": identity.map_or("none", Identity::source_key),
-                "app_token": identity.map(|i| i.app_token.as_str()).unwrap_or_default(),
-                "query_password": receipt.query_password.as_str(),
-                "submitted_at": receipt.submitted_at,
-                "form": serde_json::from_str::<serde_json::Value>(&form.to_json()).expect("the form is JSON"),
-            })
-            .to_string(),
-        );
-        let queued = match outbox.enqueue(
-            &NewSubmission { item_code: &item.task_code, stream_key: "", payload: payload.as_bytes() },
-            kiosk_outbox::now_ms(),
-        ) {
-            Ok(q) => q,
-            Err(e) => {
-                tracing::error!(item = %item.task_code, error = %e, "submission not queued");
-                self.notice = Some(Notice::SubmitFailed);
-                return Err(e.into());
-            }
+        let submission = proto::Submission {
+            item_code: item.task_code.clone(),
+            item_name: item.task_name.clone(),
+            kiosk_id: self.config.kiosk_id.clone(),
+            identified_by: identity.map_or("none", Identity::source_key).to_owned(),
+            app_token: identity.map(|i| i.app_token.clone()).unwrap_or_default(),
+            query_password: receipt.query_password.to_string(),
+            submitted_at: receipt.submitted_at.clone(),
+            form: form.values(),
         };
-        tracing::info!(item = %item.task_code, outbox_id = queued.id, "submission queued");
-        receipt.submission_id = queued.idempotency_key;
-        self.submission =
-            Some(Submission { outbox_id: queued.id, receipt, printing: Printing::Waiting, started: now });
-        self.go(Screen::Submitting, now);
-        Ok(())
+        let payload = Zeroizing::new(serde_json::to_vec(&submission).expect("a submission serialises"));
+        let item_code = item.task_code.clone();
+        self.filing = Some(receipt);
+        Ok(Enqueue { item_code, payload })
+    }
+
+    /// How the outbox took the application of [`Session::submit`]. Queued, it is durable and
+    /// the agent uploads it; refused, the resident stays on the confirmation with a notice.
+    pub fn queued(&mut self, outcome: Result<Queued, String>, now: Instant) -> Result<(), SubmitError> {
+        let Some(mut receipt) = self.filing.take() else { return Err(SubmitError::NotReady) };
+        match outcome {
+            Ok(queued) => {
+                tracing::info!(item = %receipt.item_code, outbox_id = queued.outbox_id, "submission queued");
+                receipt.submission_id = queued.idempotency_key;
+                self.submission = Some(Submission {
+                    outbox_id: queued.outbox_id,
+                    receipt,
+                    printing: Printing::Waiting,
+                    started: now,
+                });
+                self.go(Screen::Submitting, now);
+                Ok(())
+            }
+            Err(why) => {
+                tracing::error!(item = %receipt.item_code, error = %why, "submission not queued");
+                self.notice = Some(Notice::SubmitFailed);
+                Err(SubmitError::NotQueued(why))
+            }
+        }
     }
 
     /// Whether the slip should stop waiting for the case number.
@@ -766,6 +805,7 @@ impl Session {
     pub fn wipe(&mut self, now: Instant) {
         self.wipe_personal_data();
         self.submission = None;
+        self.filing = None;
         self.item = None;
         self.hits.clear();
         self.page = 0;

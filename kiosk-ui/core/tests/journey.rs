@@ -6,11 +6,27 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use kiosk_app::session::ListSource;
-use kiosk_app::{Config, Idle, Lang, Library, Notice, Printing, Screen, Session};
+use kiosk_app::{Config, Idle, Lang, Library, Notice, Printing, Queued, Screen, Session, Stamp, SubmitError};
 use kiosk_catalogue::model::FieldKind;
 use kiosk_idcard::IdCard;
-use kiosk_outbox::{Options, Outbox, State};
+use kiosk_outbox::{NewSubmission, Options, Outbox, State};
 use kiosk_scanner::{Scan, ScanKind};
+
+/// Carries out the core's effect as kiosk-ui does: the application into the outbox, and the
+/// outcome back to the core. The clock and the random bits are fixed.
+fn submit(outbox: &mut Outbox, session: &mut Session, now: Instant) -> Result<(), SubmitError> {
+    let stamp =
+        Stamp { wall: time::OffsetDateTime::from_unix_timestamp(1_795_000_000).unwrap(), random: 4_123_456 };
+    let enqueue = session.submit(stamp, now)?;
+    let outcome = outbox
+        .enqueue(
+            &NewSubmission { item_code: &enqueue.item_code, stream_key: "", payload: &enqueue.payload },
+            kiosk_outbox::now_ms(),
+        )
+        .map(|q| Queued { outbox_id: q.id, idempotency_key: q.idempotency_key })
+        .map_err(|e| e.to_string());
+    session.queued(outcome, now)
+}
 
 fn library(version: &str) -> Arc<Library> {
     let mut cat = kiosk_catalogue::sample();
@@ -49,7 +65,7 @@ fn fixture(tag: &str) -> Fixture {
     let db = dir.0.join("kiosk.db");
     let outbox = Outbox::open_with_key_file(&db, &dir.0.join("payload.key"), Options::default()).unwrap();
     let mut config = Config::new("NH-GC-0007");
-    config.pin_hash = Some(kiosk_app::pin::hash("482915").unwrap());
+    config.pin_hash = Some(kiosk_app::pin::hash("482915", [7; 16]).unwrap());
     let t = Instant::now();
     Fixture { _dir: dir, db, outbox, session: Session::new(config, library("v1"), t), t }
 }
@@ -161,9 +177,12 @@ fn a_resident_applies_gets_a_masked_slip_and_is_wiped() {
     assert!(shown.contains(&kiosk_pii::mask_id_number(&card.id_number)));
     assert!(shown.contains("138****8000"));
 
-    s.submit(&mut f.outbox, t).unwrap();
+    submit(&mut f.outbox, s, t).unwrap();
     assert_eq!(s.screen, Screen::Submitting);
     let sub = s.submission().unwrap();
+    // The clock and the randomness came from the shell (`submit` above), not from the core.
+    assert_eq!(sub.receipt.submitted_at, "2026-11-18 19:06:40");
+    assert_eq!(sub.receipt.query_password.as_str(), "123456");
     let row = f.outbox.row(sub.outbox_id).unwrap().unwrap();
     assert_eq!(row.state, Some(State::Pending));
     assert_eq!(row.idempotency_key, sub.receipt.submission_id);
@@ -361,11 +380,11 @@ fn a_full_outbox_refuses_with_a_notice_and_keeps_what_it_holds() {
     .unwrap();
     let t = f.t;
     reach_confirm(&mut f.session, t);
-    f.session.submit(&mut f.outbox, t).unwrap();
+    submit(&mut f.outbox, &mut f.session, t).unwrap();
     let first = f.session.submission().unwrap().outbox_id;
     f.session.wipe(t);
     reach_confirm(&mut f.session, t);
-    assert!(f.session.submit(&mut f.outbox, t).is_err());
+    assert!(submit(&mut f.outbox, &mut f.session, t).is_err());
     assert_eq!(f.session.screen, Screen::Confirm, "the resident stays on the confirmation");
     assert_eq!(f.session.notice, Some(Notice::SubmitFailed));
     assert!(f.session.submission().is_none(), "no slip for what was not queued");

@@ -258,17 +258,17 @@ async fn submit(
             return r.into_response();
         }
     };
-    let item_code = match serde_json::from_slice::<serde_json::Value>(&body) {
-        Ok(v) => v.get("item_code").and_then(|c| c.as_str()).map(str::to_owned),
-        Err(_) => None,
-    };
-    let Some(item_code) = item_code else {
-        let _ = gw.store.bump("rejected");
-        return problem(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_body",
-            "the body must be JSON with an item_code",
-        );
+    // Read as the kiosk wrote it (`kiosk_sync_proto::Submission`); dropping it wipes the form.
+    let item_code = match serde_json::from_slice::<proto::Submission>(&body) {
+        Ok(submission) if !submission.item_code.is_empty() => submission.item_code.clone(),
+        Ok(_) | Err(_) => {
+            let _ = gw.store.bump("rejected");
+            return problem(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_body",
+                "the body must be a submission: JSON with an item_code, and the form as an object of strings",
+            );
+        }
     };
     if fault == Fault::Timeout {
         tokio::time::sleep(Duration::from_secs(gw.faults.slow_secs)).await;

@@ -1,5 +1,5 @@
 //! The upload API between a kiosk and the government service network, as this project defines it
-//! (`sync/openapi.yaml`; the real network's API is not public). Shared by the kiosk's uploader
+//! (`sync/openapi.json`; the real network's API is not public). Shared by the kiosk's uploader
 //! and the reference gateway so the two cannot drift apart.
 //!
 //! Every request carries the kiosk's app key, a timestamp, a nonce and a signature (HMAC-SHA256,
@@ -8,6 +8,10 @@
 //! Signing the kiosk id means a request replayed over another kiosk's certificate (under another
 //! `x-kiosk-id`) no longer verifies. TLS with a client certificate authenticates the kiosk too;
 //! the signature survives TLS-terminating proxies.
+
+mod submission;
+
+pub use submission::{FormValue, FormValues, Submission};
 
 use hmac::{Hmac, KeyInit, Mac};
 use serde::{Deserialize, Serialize};
@@ -201,7 +205,8 @@ pub struct Heartbeat {
     #[serde(default)]
     pub upload_problem: Option<String>,
     pub oldest_pending_secs: Option<i64>,
-    /// Device name → state word (`ok`, `paper_near_end`, `disconnected`, …).
+    /// Part of the kiosk → its state (`kiosk_outbox::PartState` as text): its words when healthy,
+    /// `warning: …` or `fault: …` otherwise (`fault: disconnected`, `warning: paper_near_end`).
     #[serde(default)]
     pub devices: std::collections::BTreeMap<String, String>,
     pub sent_at: i64,

@@ -80,3 +80,17 @@ fn documented_answers_agree_with_the_classification() {
         );
     }
 }
+
+#[test]
+fn the_submission_is_documented_field_by_field() {
+    let spec = spec();
+    let schema = &spec["components"]["schemas"]["Submission"];
+    let documented: std::collections::BTreeSet<&String> =
+        schema["properties"].as_object().unwrap().keys().collect();
+    let mut submission = proto::Submission::default();
+    submission.item_code = "440605-JZZ-001".into();
+    let json = serde_json::to_value(&submission).unwrap();
+    let written: std::collections::BTreeSet<&String> = json.as_object().unwrap().keys().collect();
+    assert_eq!(documented, written);
+    assert_eq!(schema["required"], serde_json::json!(["item_code"]));
+}

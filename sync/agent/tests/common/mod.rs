@@ -123,7 +123,7 @@ poll_ms = 50
         (0..n)
             .map(|i| {
                 let form = format!(
-                    r#"{{"item_code":"440605-JZZ-001","kiosk_id":"{KIOSK}","form":{{"name":"陈喆","id_number":"440605199005171237","address":"广东省佛山市南海区桂城街道南海大道北88号","seq":{i}}}}}"#
+                    r#"{{"item_code":"440605-JZZ-001","kiosk_id":"{KIOSK}","form":{{"name":"陈喆","id_number":"440605199005171237","address":"广东省佛山市南海区桂城街道南海大道北88号","seq":"{i}"}}}}"#
                 );
                 ob.enqueue(&NewSubmission { item_code: "440605-JZZ-001", stream_key: "", payload: form.as_bytes() }, now_ms()).unwrap().idempotency_key
             })
