@@ -3,13 +3,17 @@
 //! USB-serial port or the four-pipe USB module.
 //!
 //! Layers, from the wire up: [`frame`] (sans-IO codec) → [`command`] and [`status`] → [`card`]
-//! (layouts) → [`reader`] (blocking driver over a `kiosk_transport::Link`) → [`service`] (the
+//! (layouts) → [`exchange`] (one command's answer, timeout and retry) and [`read`] (a card read
+//! with its pacing), both sans-IO → [`reader`]
+//! (blocking driver over a `kiosk_transport::Link`) → [`service`] (the
 //! async face for the kiosk). [`sim`] is a reader on the device side for demos and tests.
 
 pub mod card;
 pub mod command;
+pub mod exchange;
 pub mod frame;
 pub mod photo;
+pub mod read;
 pub mod reader;
 pub mod samid;
 pub mod service;

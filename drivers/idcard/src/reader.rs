@@ -6,13 +6,13 @@
 
 use std::time::{Duration, Instant};
 
-use bytes::BytesMut;
 use kiosk_transport::{Address, Link, LinkError, SerialLink, UsbId};
-use tokio_util::codec::Decoder;
 
 use crate::card::{self, CardError, IdCard};
 use crate::command::{BaudRate, Command, Response};
-use crate::frame::{self, FrameCodec, FrameError};
+use crate::exchange::{Exchange, Failure, Outcome};
+use crate::frame::FrameError;
+use crate::read::{CardRead, Io};
 use crate::samid::SamId;
 use crate::status::Status;
 use crate::usb::SamUsbLink;
@@ -20,7 +20,6 @@ use crate::usb::SamUsbLink;
 /// Pause before retrying a find or select that failed spuriously, and the shortest gap between
 /// two finds: vendors warn that polling faster than every 300 ms upsets the reader.
 pub const MIN_POLL_INTERVAL: Duration = Duration::from_millis(300);
-const SELECT_RETRY_PAUSE: Duration = Duration::from_millis(50);
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReaderError {
@@ -138,7 +137,6 @@ impl Default for ReadOptions {
 /// A connected reader.
 pub struct Reader {
     link: Box<dyn Link>,
-    buf: BytesMut,
     /// Bytes exchanged with the device, for wire-time figures in benchmarks and diagnostics.
     wire_bytes: u64,
 }
@@ -151,7 +149,7 @@ impl std::fmt::Debug for Reader {
 
 impl Reader {
     pub fn new(link: Box<dyn Link>) -> Self {
-        Self { link, buf: BytesMut::with_capacity(4096), wire_bytes: 0 }
+        Self { link, wire_bytes: 0 }
     }
 
     /// Connects, finds the line speed, checks the SAM and reads its ID.
@@ -202,57 +200,47 @@ impl Reader {
     }
 
     /// Sends a command and returns whatever status comes back. A corrupted answer is asked for
-    /// again once: line noise should not cost a resident a read.
+    /// again once: line noise should not cost a resident a read. The rules are
+    /// [`Exchange`]'s; this only moves bytes and reads the clock.
     pub fn execute(&mut self, cmd: Command) -> Result<Response, ReaderError> {
-        match self.exchange(cmd) {
-            Err(ReaderError::Frame { source, .. }) => {
-                tracing::warn!(command = cmd.name(), error = %source, "corrupted answer, asking again");
-                self.exchange(cmd)
-            }
-            other => other,
+        let (mut exchange, bytes) = Exchange::start(cmd, Instant::now());
+        self.send(&bytes)?;
+        tracing::trace!(command = cmd.name(), "sent");
+        let mut chunk = [0u8; 512];
+        loop {
+            let now = Instant::now();
+            let outcome = if now >= exchange.deadline() {
+                exchange.on_time(now)
+            } else {
+                let n = self.link.recv(&mut chunk, exchange.deadline() - now)?;
+                let outcome = exchange.on_bytes(&chunk[..n], Instant::now());
+                chunk[..n].fill(0);
+                outcome
+            };
+            let result = match outcome {
+                None => continue,
+                Some(Outcome::Resend(bytes)) => {
+                    self.send(&bytes)?;
+                    continue;
+                }
+                Some(Outcome::Answer(response)) => Ok(response),
+                Some(Outcome::Failed(Failure::Timeout { command, waited_ms })) => {
+                    Err(ReaderError::Timeout { command, waited_ms, device: self.link.describe() })
+                }
+                Some(Outcome::Failed(Failure::Frame { command, source })) => {
+                    Err(ReaderError::Frame { command, source })
+                }
+            };
+            self.wire_bytes += exchange.wire_bytes();
+            return result;
         }
     }
 
-    fn exchange(&mut self, cmd: Command) -> Result<Response, ReaderError> {
+    /// Drops input nobody will read (a late answer to an earlier command), then sends.
+    fn send(&mut self, bytes: &[u8]) -> Result<(), ReaderError> {
         self.link.discard_input()?;
-        self.buf.fill(0);
-        self.buf.clear();
-        let mut out = BytesMut::new();
-        frame::encode(&cmd.payload(), &mut out);
-        self.link.send(&out)?;
-        self.wire_bytes += out.len() as u64;
-        tracing::trace!(command = cmd.name(), "sent");
-        let started = Instant::now();
-        let deadline = started + cmd.timeout();
-        let mut chunk = [0u8; 512];
-        loop {
-            while let Some(item) = FrameCodec.decode(&mut self.buf).expect("frame decoding does no I/O") {
-                let frame = item.map_err(|source| ReaderError::Frame { command: cmd.name(), source })?;
-                self.wire_bytes += (frame.payload().len() + frame::HEADER_LEN + 1) as u64;
-                // Anything shorter than an answer is an echo of our own command: skip it.
-                if let Some(response) = Response::parse(&frame) {
-                    tracing::debug!(
-                        command = cmd.name(),
-                        status = format_args!("0x{:02X}", response.status.byte()),
-                        data_bytes = response.data.len(),
-                        elapsed_ms = started.elapsed().as_millis(),
-                        "answer"
-                    );
-                    return Ok(response);
-                }
-            }
-            let now = Instant::now();
-            if now >= deadline {
-                return Err(ReaderError::Timeout {
-                    command: cmd.name(),
-                    waited_ms: cmd.timeout().as_millis(),
-                    device: self.link.describe(),
-                });
-            }
-            let n = self.link.recv(&mut chunk, deadline - now)?;
-            self.buf.extend_from_slice(&chunk[..n]);
-            chunk[..n].fill(0);
-        }
+        self.link.send(bytes)?;
+        Ok(())
     }
 
     /// Sends a command and insists on its success status.
@@ -330,37 +318,50 @@ impl Reader {
     }
 
     /// Selects and reads a card that a find has just reported, retrying a spurious select
-    /// failure once as vendor SDKs do.
+    /// failure once as vendor SDKs do ([`CardRead`] has the rules).
     pub fn read_found_card(&mut self, opts: ReadOptions) -> Result<IdCard, ReaderError> {
-        if let Err(e) = self.select_card() {
-            if e.card_placement_status() != Some(Status::SelectFailed) {
-                return Err(e);
-            }
-            std::thread::sleep(SELECT_RETRY_PAUSE);
-            self.find_card()?;
-            self.select_card()?;
-        }
-        let mut card = self.read_base(opts.fingerprint)?;
-        if opts.appended_addresses {
-            // The base message is what matters; a failed address read leaves the printed one.
-            match self.read_appended_addresses() {
-                Ok(addresses) => card.appended_addresses = addresses,
-                Err(e) if e.is_disconnect() => return Err(e),
-                Err(e) => tracing::warn!(error = %e, "appended addresses not read"),
-            }
-        }
-        Ok(card)
+        let (read, io) = CardRead::start_found(opts, self.link.describe(), Instant::now());
+        let card = self.drive(read, io)?;
+        card.ok_or(ReaderError::Status { command: Command::SelectCard.name(), status: Status::SelectFailed })
     }
 
-    /// One complete read: find (a spurious first "no card" is retried once after the poll
+    /// One complete read: find (a spurious first "no card" is asked again after the poll
     /// interval), select, read. `Ok(None)` when no card is there.
     pub fn read_card(&mut self, opts: ReadOptions) -> Result<Option<IdCard>, ReaderError> {
-        if !self.find_card()? {
-            std::thread::sleep(MIN_POLL_INTERVAL);
-            if !self.find_card()? {
-                return Ok(None);
+        let (read, io) = CardRead::start(opts, self.link.describe(), Instant::now());
+        self.drive(read, io)
+    }
+
+    /// Carries out a [`CardRead`]: sends what it says, waits out its pauses, feeds it what the
+    /// reader answers and the time.
+    fn drive(&mut self, mut read: CardRead, mut io: Io) -> Result<Option<IdCard>, ReaderError> {
+        let mut chunk = [0u8; 512];
+        loop {
+            match io {
+                Io::Send(bytes) => self.send(&bytes)?,
+                Io::Done(result) => {
+                    self.wire_bytes += read.wire_bytes();
+                    return result.map(|card| card.map(|c| *c));
+                }
             }
+            io = loop {
+                let deadline = read.deadline().expect("a read that has not ended waits for something");
+                let now = Instant::now();
+                let next = if now >= deadline {
+                    read.on_time(now)
+                } else if read.listening() {
+                    let n = self.link.recv(&mut chunk, deadline - now)?;
+                    let next = read.on_bytes(&chunk[..n], Instant::now());
+                    chunk[..n].fill(0);
+                    next
+                } else {
+                    std::thread::sleep(deadline - now);
+                    None
+                };
+                if let Some(io) = next {
+                    break io;
+                }
+            };
         }
-        self.read_found_card(opts).map(Some)
     }
 }
