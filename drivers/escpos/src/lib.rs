@@ -6,6 +6,7 @@ pub mod canvas;
 pub mod code128;
 pub mod doc;
 pub mod encode;
+pub mod job;
 pub mod layout;
 pub mod preview;
 pub mod printer;

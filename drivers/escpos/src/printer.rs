@@ -12,10 +12,11 @@ use kiosk_transport::{
 };
 
 use crate::doc::Slip;
-use crate::encode::{self, Encoded};
+use crate::encode;
+use crate::job::{Action, Done, Job};
 use crate::layout::{LayoutError, Note};
 use crate::profile::{self, Profile};
-use crate::status::{Paper, PrinterStatus, Reply, ReplyParser};
+use crate::status::{PrinterStatus, Reply, ReplyParser};
 
 /// Where a printer is, as technicians and the configuration write it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,8 +79,6 @@ pub struct PrintReport {
     pub status: Option<PrinterStatus>,
     pub notes: Vec<Note>,
 }
-
-const STATUS_TIMEOUT: Duration = Duration::from_millis(500);
 
 /// The IEEE 1284 port status of a USB printer (GET_PORT_STATUS).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -250,7 +249,7 @@ impl Printer {
         )
     }
 
-    /// Asks DLE EOT 1–4 one at a time, after draining stale replies.
+    /// Asks DLE EOT 1–4 one at a time, after draining stale replies ([`Job::status`]).
     pub fn status(&mut self) -> Result<PrinterStatus, PrinterError> {
         if !self.link.can_receive() {
             return Err(LinkError::Unsupported {
@@ -259,59 +258,49 @@ impl Printer {
             }
             .into());
         }
-        self.link.discard_input()?;
-        self.parser = ReplyParser::default();
-        let mut status = PrinterStatus::default();
-        for n in 1..=4 {
-            self.link.send(&[0x10, 0x04, n])?;
-            let byte = self.await_reply(STATUS_TIMEOUT, "a status query (DLE EOT)", |r| match r {
-                Reply::RealTime(b) => Some(b),
-                _ => None,
-            })?;
-            status.apply_real_time(n, byte);
+        match self.drive(Job::status(self.link.describe(), Instant::now()))? {
+            Done::Status(status) => Ok(status),
+            Done::Printed(_) => unreachable!("a status job prints nothing"),
         }
-        Ok(status)
     }
 
     /// Prints a slip. Refuses when the printer reports it cannot print, and reports a slip cut
-    /// short by paper end or an opened cover as interrupted.
+    /// short by paper end or an opened cover as interrupted ([`Job::print`] has the rules).
     pub fn print(&mut self, slip: &Slip) -> Result<PrintReport, PrinterError> {
-        let can_talk = match self.status() {
-            Ok(s) if !s.ready() => return Err(PrinterError::NotReady(s)),
-            Ok(s) => {
-                if s.paper == Paper::NearEnd {
-                    tracing::warn!(printer = %self.describe(), "paper near end");
+        let encoded = encode::encode(slip, self.profile)?;
+        let job =
+            Job::print(encoded, self.asb, self.link.can_receive(), self.link.describe(), Instant::now());
+        match self.drive(job)? {
+            Done::Printed(report) => Ok(report),
+            Done::Status(_) => unreachable!("a print job ends printed or failed"),
+        }
+    }
+
+    /// Carries out a [`Job`]: its actions on the link, then what the printer answers and the
+    /// time, until it is over.
+    fn drive(&mut self, mut job: Job) -> Result<Done, PrinterError> {
+        let mut buf = [0u8; 64];
+        loop {
+            while let Some(action) = job.poll_action() {
+                match action {
+                    Action::Discard => self.link.discard_input()?,
+                    Action::Send(bytes) => self.link.send(&bytes)?,
                 }
-                true
             }
-            Err(PrinterError::Link(LinkError::Unsupported { .. })) => false,
-            Err(e) => return Err(e),
-        };
-        let Encoded { bytes, notes } = encode::encode(slip, self.profile)?;
-        for chunk in bytes.chunks(4096) {
-            self.link.send(chunk)?;
-        }
-        if self.asb {
-            // The job began with ESC @, which switched status reports off.
-            self.link.send(&[0x1D, b'a', 0x0F])?;
-        }
-        tracing::info!(printer = %self.describe(), bytes = bytes.len(), "slip sent");
-        if !can_talk {
-            return Ok(PrintReport { bytes: bytes.len(), status: None, notes });
-        }
-        // GS r 1 is answered only after everything before it was processed.
-        self.link.send(&[0x1D, 0x72, 0x01])?;
-        let budget = Duration::from_secs(5) + Duration::from_millis(bytes.len() as u64 / 10);
-        match self.await_reply(budget, "the end-of-slip marker (GS r 1)", |r| match r {
-            Reply::Transmit(b) => Some(b),
-            _ => None,
-        }) {
-            Ok(_) => Ok(PrintReport { bytes: bytes.len(), status: Some(self.status()?), notes }),
-            Err(PrinterError::NoAnswer { .. }) => {
-                let status = self.status()?;
-                Err(PrinterError::Interrupted { status, sent: bytes.len() })
+            if let Some(status) = job.asb_status() {
+                self.asb_status = Some(status);
             }
-            Err(e) => Err(e),
+            if let Some(outcome) = job.outcome() {
+                return outcome;
+            }
+            let deadline = job.deadline().expect("a job that is not over waits for the printer");
+            let now = Instant::now();
+            if now >= deadline {
+                job.on_time(now);
+            } else {
+                let n = self.link.recv(&mut buf, deadline - now)?;
+                job.on_bytes(&buf[..n], Instant::now());
+            }
         }
     }
 }
