@@ -16,7 +16,6 @@ use kiosk_idcard::command::Response;
 use kiosk_idcard::frame::{self, FrameCodec};
 use kiosk_idcard::sim::{PtySim, Simulator, sample_cards};
 use kiosk_idcard::{ReadOptions, Reader, ReaderPort, SamId, Status};
-use tokio_util::codec::Decoder;
 
 const BUDGET: Duration = Duration::from_millis(5);
 const BAUD: u32 = 115_200;
@@ -72,7 +71,7 @@ fn decode_only() {
     );
     let samples = Samples::measure(100, 10_000, || {
         let mut buf = bytes::BytesMut::from(&wire[..]);
-        let frame = FrameCodec.decode(&mut buf).unwrap().unwrap().unwrap();
+        let frame = FrameCodec.decode(&mut buf).unwrap().unwrap();
         let response = Response::parse(&frame).unwrap();
         black_box(parse_base_message(&response.data, false).unwrap());
     });

@@ -6,7 +6,6 @@
 use std::time::Instant;
 
 use bytes::BytesMut;
-use tokio_util::codec::Decoder;
 
 use crate::command::{Command, Response};
 use crate::frame::{self, FrameCodec, FrameError};
@@ -70,7 +69,7 @@ impl Exchange {
     /// Bytes arrived at `now`.
     pub fn on_bytes(&mut self, bytes: &[u8], now: Instant) -> Option<Outcome> {
         self.buf.extend_from_slice(bytes);
-        while let Some(item) = FrameCodec.decode(&mut self.buf).expect("frame decoding does no I/O") {
+        while let Some(item) = FrameCodec.decode(&mut self.buf) {
             let frame = match item {
                 Ok(frame) => frame,
                 Err(source) if self.retried => {

@@ -7,7 +7,6 @@
 //! never ends a `FramedRead` and the caller decides whether to retry.
 
 use bytes::{Buf, BufMut, BytesMut};
-use tokio_util::codec::{Decoder, Encoder};
 use zeroize::Zeroizing;
 
 pub const PREAMBLE: [u8; 5] = [0xAA, 0xAA, 0xAA, 0x96, 0x69];
@@ -63,15 +62,16 @@ pub fn encode(payload: &[u8], dst: &mut BytesMut) {
     dst.put_u8(xor(&len.to_be_bytes()) ^ xor(payload));
 }
 
-/// The `tokio_util` codec for SAM frames. It carries no state: the buffer is the state.
+/// The SAM frame decoder. It carries no state: the buffer is the state. (It was a `tokio_util`
+/// codec; every reader runs on its own blocking thread, so nothing drove it through the codec
+/// framework and the trait only added an I/O error that could not happen.)
 #[derive(Debug, Default, Clone, Copy)]
 pub struct FrameCodec;
 
-impl Decoder for FrameCodec {
-    type Item = Result<Frame, FrameError>;
-    type Error = std::io::Error;
-
-    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Self::Item>, Self::Error> {
+impl FrameCodec {
+    /// The next frame (or framing fault) at the front of `src`, consuming its bytes and any
+    /// noise before it; `None` until a whole frame is there.
+    pub fn decode(&mut self, src: &mut BytesMut) -> Option<Result<Frame, FrameError>> {
         // Hunt for the preamble; keep a tail that could be its beginning.
         match src.windows(PREAMBLE.len()).position(|w| w == PREAMBLE) {
             Some(0) => {}
@@ -79,22 +79,22 @@ impl Decoder for FrameCodec {
             None => {
                 let keep = (PREAMBLE.len() - 1).min(src.len());
                 discard(src, src.len() - keep);
-                return Ok(None);
+                return None;
             }
         }
         if src.len() < HEADER_LEN {
-            return Ok(None);
+            return None;
         }
         let len = usize::from(u16::from_be_bytes([src[5], src[6]]));
         if !(MIN_LEN..=MAX_LEN).contains(&len) {
             // Resume the hunt one byte further on: the real frame may start inside this one.
             discard(src, 1);
-            return Ok(Some(Err(FrameError::BadLength { len })));
+            return Some(Err(FrameError::BadLength { len }));
         }
         let total = HEADER_LEN + len;
         if src.len() < total {
             src.reserve(total - src.len());
-            return Ok(None);
+            return None;
         }
         let mut raw = src.split_to(total);
         let item = if xor(&raw[5..]) == 0 {
@@ -103,16 +103,7 @@ impl Decoder for FrameCodec {
             Err(FrameError::Checksum { len })
         };
         raw.fill(0);
-        Ok(Some(item))
-    }
-}
-
-impl Encoder<&[u8]> for FrameCodec {
-    type Error = std::io::Error;
-
-    fn encode(&mut self, payload: &[u8], dst: &mut BytesMut) -> Result<(), Self::Error> {
-        encode(payload, dst);
-        Ok(())
+        Some(item)
     }
 }
 
@@ -120,7 +111,7 @@ impl Encoder<&[u8]> for FrameCodec {
 /// the bytes hold no complete frame.
 pub fn decode_first(bytes: &[u8]) -> Option<Result<Frame, FrameError>> {
     let mut buf = BytesMut::from(bytes);
-    let item = FrameCodec.decode(&mut buf).expect("frame decoding does no I/O");
+    let item = FrameCodec.decode(&mut buf);
     buf.fill(0);
     item
 }
@@ -145,7 +136,7 @@ mod tests {
     fn decode_all(bytes: &[u8]) -> Vec<Result<Frame, FrameError>> {
         let mut buf = BytesMut::from(bytes);
         let mut out = Vec::new();
-        while let Some(item) = FrameCodec.decode(&mut buf).unwrap() {
+        while let Some(item) = FrameCodec.decode(&mut buf) {
             out.push(item);
         }
         out
@@ -165,25 +156,6 @@ mod tests {
             encode(&hex(payload), &mut dst);
             assert_eq!(&dst[..], &hex(frame)[..], "payload {payload}");
         }
-    }
-
-    #[tokio::test]
-    async fn frames_cross_an_async_stream_with_framed_read_and_write() {
-        use futures_util::{SinkExt, StreamExt};
-        use tokio_util::codec::{FramedRead, FramedWrite};
-
-        let (host, device) = tokio::io::duplex(64);
-        let mut tx = FramedWrite::new(host, FrameCodec);
-        let mut rx = FramedRead::new(device, FrameCodec);
-        let big = vec![0x5A; 2300];
-        let sender = tokio::spawn(async move {
-            tx.send(&[0x20, 0x01][..]).await.unwrap();
-            tx.send(&big[..]).await.unwrap();
-        });
-        assert_eq!(rx.next().await.unwrap().unwrap().unwrap().payload(), &[0x20, 0x01]);
-        assert_eq!(rx.next().await.unwrap().unwrap().unwrap().payload().len(), 2300);
-        sender.await.unwrap();
-        assert!(rx.next().await.is_none(), "stream ends when the writer is gone");
     }
 
     #[test]
@@ -207,7 +179,7 @@ mod tests {
         let mut buf = BytesMut::new();
         for (i, byte) in frame.iter().enumerate() {
             buf.put_u8(*byte);
-            let item = FrameCodec.decode(&mut buf).unwrap();
+            let item = FrameCodec.decode(&mut buf);
             assert_eq!(item.is_some(), i == frame.len() - 1, "after byte {i}");
             if let Some(item) = item {
                 assert_eq!(item.unwrap().payload(), &[0, 0, 0x9F, 0, 0, 0, 0]);

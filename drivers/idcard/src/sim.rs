@@ -12,7 +12,6 @@ use std::time::{Duration, Instant};
 use bytes::BytesMut;
 use kiosk_transport::devsim::{self, PtyHold, SimThread};
 use serialport::SerialPort;
-use tokio_util::codec::Decoder;
 use zeroize::Zeroizing;
 
 use crate::card::{CardJson, IdCard, encode_addresses, encode_base_message};
@@ -146,7 +145,7 @@ impl Simulator {
         }
         self.rx.extend_from_slice(bytes);
         let mut replies = Vec::new();
-        while let Some(item) = FrameCodec.decode(&mut self.rx).expect("frame decoding does no I/O") {
+        while let Some(item) = FrameCodec.decode(&mut self.rx) {
             let payload = match item {
                 Ok(frame) => self.answer(frame.payload()),
                 Err(FrameError::Checksum { .. }) => Response::payload(Status::ChecksumError, &[]),

@@ -4,7 +4,6 @@
 use kiosk_idcard::card::{self, CardKind, IdNumberCheck, Sex, parse_any_base_message};
 use kiosk_idcard::command::Response;
 use kiosk_idcard::frame::{Frame, FrameCodec};
-use tokio_util::codec::Decoder;
 
 fn put(text: &mut [u8], at: usize, value: &str) {
     for (i, unit) in value.encode_utf16().enumerate() {
@@ -29,7 +28,7 @@ fn frame_30_01(text: &[u8]) -> Vec<u8> {
 
 fn decode(frame: &[u8]) -> kiosk_idcard::IdCard {
     let mut buf = bytes::BytesMut::from(frame);
-    let frame: Frame = FrameCodec.decode(&mut buf).unwrap().unwrap().unwrap();
+    let frame: Frame = FrameCodec.decode(&mut buf).unwrap().unwrap();
     let response = Response::parse(&frame).unwrap();
     assert_eq!(response.status, kiosk_idcard::Status::Success);
     parse_any_base_message(&response.data).unwrap()
