@@ -14,6 +14,7 @@ use kiosk_scanner::{Rejection, ScanKind, ScannerEvent};
 
 use crate::devices::{Devices, Event, PrintProblem};
 use crate::logbuf::LogBuffer;
+use kiosk_escpos::{PrinterEvent, PrinterState};
 
 /// Submissions waiting longer than this mean the service network is not being reached.
 const OFFLINE_AFTER: Duration = Duration::from_secs(60);
@@ -199,23 +200,22 @@ impl App {
                 }
                 self.session.scan_rejected(now);
             }
-            Event::Printed(outcome) => {
+            Event::Printer(PrinterEvent::Printed(outcome)) => {
                 self.print_problem = outcome.err();
                 self.session.printed(outcome.map_err(|p| p.code().to_owned()), now);
             }
-            Event::Printer(health, detail) => {
-                let state = match health {
-                    Health::Ok => PartState::ok(""),
-                    Health::Warning => PartState::warning("paper_near_end"),
-                    Health::Down => PartState::fault(detail.clone()),
-                    Health::Unknown => PartState::warning("unknown"),
+            Event::Printer(PrinterEvent::State(state, detail)) => {
+                let (health, part) = match state {
+                    PrinterState::Ready => (Health::Ok, PartState::ok("")),
+                    PrinterState::PaperLow => (Health::Warning, PartState::warning("paper_near_end")),
+                    PrinterState::Down => (Health::Down, PartState::fault(detail.clone())),
                 };
                 let devices = &mut self.session.devices;
                 devices.printer = health;
                 devices.printer_detail = detail;
-                self.record_device(Part::Printer, state);
+                self.record_device(Part::Printer, part);
             }
-            Event::TestSlip(outcome) => {
+            Event::Printer(PrinterEvent::TestSlip(outcome)) => {
                 self.self_test = match outcome {
                     Ok(()) => SelfTest::SlipPrinted,
                     Err(e) => SelfTest::SlipFailed(e),

@@ -1,6 +1,6 @@
 //! Wires the screens' callbacks to the app core and keeps the screens current. Each callback
-//! is one call into the session followed by one render; a timer pumps device events and the
-//! idle clock.
+//! is one call into the session followed by one render; a device event wakes the event loop
+//! ([`wake`]), and a timer keeps the idle clock, the outbox and the catalogue watch current.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -13,8 +13,25 @@ use crate::app::App;
 use crate::ui::{Api, AppWindow};
 use crate::view::View;
 
-/// How often device events, the idle clock and the outbox are looked at.
+/// How often the idle clock, the outbox and (should a wake-up be lost) device events are looked at.
 pub const PUMP_EVERY: Duration = Duration::from_millis(100);
+
+thread_local! {
+    /// The running kiosk's pump, on the UI thread, for [`wake`].
+    static PUMP: RefCell<Option<Box<dyn Fn()>>> = RefCell::new(None);
+}
+
+/// Has the UI's event loop take device events now, from any thread. Without an event loop
+/// (tests, screenshots) it does nothing, and the next pump takes them.
+pub fn wake() {
+    let _ = slint::invoke_from_event_loop(|| {
+        PUMP.with(|pump| {
+            if let Some(pump) = &*pump.borrow() {
+                pump();
+            }
+        });
+    });
+}
 
 /// What a demo rig does when the on-screen demo panel is used.
 pub type DemoHook = Box<dyn Fn(&str)>;
@@ -187,6 +204,8 @@ impl Kiosk {
             watchdog.pet();
         });
         h.run(|a, now| a.pump(now));
+        let woken = h.clone();
+        PUMP.with(|pump| *pump.borrow_mut() = Some(Box::new(move || woken.run(|a, now| a.pump(now)))));
         Ok(Self { ui, app, view, timer })
     }
 
@@ -205,5 +224,11 @@ impl Kiosk {
 
     pub fn stop(&self) {
         self.timer.stop();
+    }
+}
+
+impl Drop for Kiosk {
+    fn drop(&mut self) {
+        PUMP.with(|pump| pump.borrow_mut().take());
     }
 }

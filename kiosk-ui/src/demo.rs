@@ -136,10 +136,6 @@ impl DemoRig {
         Ok(rig)
     }
 
-    pub fn runtime(&self) -> &tokio::runtime::Handle {
-        self.runtime.handle()
-    }
-
     pub fn outbox_path(&self) -> PathBuf {
         self.dir.join("kiosk.db")
     }

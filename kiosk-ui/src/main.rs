@@ -118,8 +118,7 @@ fn register_font(dir: Option<&std::path::Path>) -> Result<()> {
 fn run_kiosk(log: LogBuffer, path: &std::path::Path) -> Result<()> {
     let config = Config::load(path)?;
     register_font(config.font_dir.as_deref())?;
-    let runtime = tokio::runtime::Runtime::new()?;
-    let devices = Devices::start(runtime.handle(), &config.devices()?)?;
+    let devices = Devices::start(&config.devices()?, kiosk_ui::controller::wake)?;
     // One kiosk-ui per outbox; `kiosk-diag check --boot` asks this lock whether the UI runs.
     let _ui_lock = kiosk_outbox::ProgramLock::acquire(&config.outbox, kiosk_outbox::Program::Ui)?;
     let outbox = Outbox::open_with_key_file(&config.outbox, &config.payload_key, Options::default())
@@ -147,7 +146,7 @@ fn run_demo(log: LogBuffer, font_dir: Option<PathBuf>) -> Result<()> {
         dir.display()
     );
     let rig = std::rc::Rc::new(kiosk_ui::demo::DemoRig::start(&dir)?);
-    let devices = Devices::start(rig.runtime(), &rig.device_config())?;
+    let devices = Devices::start(&rig.device_config(), kiosk_ui::controller::wake)?;
     let outbox = Outbox::open_with_key_file(&rig.outbox_path(), &rig.payload_key_path(), Options::default())?;
     let library = open_library(&rig.catalogue_path())?;
     let mut session_config = SessionConfig::new(kiosk_ui::demo::KIOSK_ID);

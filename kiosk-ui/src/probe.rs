@@ -54,8 +54,7 @@ pub fn run(bundle: &std::path::Path, font_dir: Option<&std::path::Path>) -> Resu
     std::fs::create_dir_all(&work)?;
     let outbox =
         Outbox::open_with_key_file(&work.join("kiosk.db"), &work.join("payload.key"), Options::default())?;
-    let runtime = tokio::runtime::Builder::new_current_thread().build()?;
-    let devices = Devices::start(runtime.handle(), &DeviceConfig::default())?;
+    let devices = Devices::start(&DeviceConfig::default(), crate::controller::wake)?;
     let items = library.len();
     mark("catalogue");
     let session = Session::new(Config::new("NH-BENCH-0001"), std::sync::Arc::new(library), Instant::now());

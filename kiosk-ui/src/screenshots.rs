@@ -83,8 +83,7 @@ pub fn run(dir: &Path, font_dir: Option<&Path>, log: crate::logbuf::LogBuffer) -
     let library = sample_library();
     let item = walk_item(&library)?;
     let session = Session::new(config, library, Instant::now());
-    let devices =
-        Devices::start(&tokio::runtime::Runtime::new()?.handle().clone(), &DeviceConfig::default())?;
+    let devices = Devices::start(&DeviceConfig::default(), crate::controller::wake)?;
     let kiosk = Kiosk::new(App::new(session, outbox, devices, None).with_log(log), None)?;
     kiosk.stop();
     kiosk.ui.show()?;

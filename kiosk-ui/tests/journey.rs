@@ -83,7 +83,7 @@ fn a_resident_applies_on_screen_and_is_wiped() {
 
     let dir = std::env::temp_dir().join(format!("kiosk-ui-journey-{}", std::process::id()));
     let rig = Rc::new(DemoRig::start(&dir).unwrap());
-    let devices = Devices::start(rig.runtime(), &rig.device_config()).unwrap();
+    let devices = Devices::start(&rig.device_config(), kiosk_ui::controller::wake).unwrap();
     let outbox =
         Outbox::open_with_key_file(&rig.outbox_path(), &rig.payload_key_path(), Options::default()).unwrap();
     let bytes = std::fs::read(rig.catalogue_path()).unwrap();

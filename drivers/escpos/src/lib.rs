@@ -11,6 +11,7 @@ pub mod layout;
 pub mod preview;
 pub mod printer;
 pub mod profile;
+pub mod service;
 #[cfg(feature = "sim")]
 pub mod sim;
 pub mod status;
@@ -19,4 +20,5 @@ pub mod text;
 pub use doc::{Align, Slip, Style};
 pub use printer::{Device, PortStatus, PrintReport, Printer, PrinterError, test_slip};
 pub use profile::Profile;
+pub use service::{PrintProblem, PrinterEvent, PrinterService, PrinterState};
 pub use status::{Paper, PrinterStatus};

@@ -1,6 +1,7 @@
 //! The reader as the rest of the kiosk sees it: a background thread that connects, polls for
-//! cards, reads them and reports events on a tokio channel, recovering by itself when the reader
-//! is unplugged and plugged back.
+//! cards, reads them and delivers events (to a callback, or a tokio channel), recovering by
+//! itself when the reader is unplugged and plugged back. The printer's and the scanner's
+//! services have the same shape.
 //!
 //! A thread, not a task: serial and USB I/O block, and a card read can take seconds.
 
@@ -8,6 +9,7 @@ use std::sync::mpsc as std_mpsc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use kiosk_transport::Deliver;
 use tokio::sync::mpsc;
 
 use crate::card::IdCard;
@@ -67,7 +69,8 @@ enum Control {
 /// Handle to the reader thread. Dropping it stops the thread.
 #[derive(Debug)]
 pub struct ReaderService {
-    events: mpsc::Receiver<ReaderEvent>,
+    /// Set when events go to a channel ([`ReaderService::spawn`]).
+    events: Option<mpsc::Receiver<ReaderEvent>>,
     control: std_mpsc::Sender<Control>,
     thread: Option<JoinHandle<()>>,
 }
@@ -82,18 +85,27 @@ impl std::fmt::Debug for Control {
 }
 
 impl ReaderService {
+    /// A service whose events are read with [`ReaderService::next_event`].
     pub fn spawn(config: ServiceConfig) -> std::io::Result<Self> {
-        let (events_tx, events) = mpsc::channel(16);
+        let (tx, events) = mpsc::channel(16);
+        let mut service = Self::spawn_delivering(config, Box::new(move |e| tx.blocking_send(e).is_ok()))?;
+        service.events = Some(events);
+        Ok(service)
+    }
+
+    /// A service that hands every event to `deliver` on its own thread.
+    pub fn spawn_delivering(config: ServiceConfig, deliver: Deliver<ReaderEvent>) -> std::io::Result<Self> {
         let (control, control_rx) = std_mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("idcard-reader".into())
-            .spawn(move || Worker::new(config, events_tx, control_rx).run())?;
-        Ok(Self { events, control, thread: Some(thread) })
+            .spawn(move || Worker::new(config, deliver, control_rx).run())?;
+        Ok(Self { events: None, control, thread: Some(thread) })
     }
 
-    /// The next event; `None` once the service has stopped.
+    /// The next event; `None` once the service has stopped, or when its events go to a
+    /// callback ([`ReaderService::spawn_delivering`]).
     pub async fn next_event(&mut self) -> Option<ReaderEvent> {
-        self.events.recv().await
+        self.events.as_mut()?.recv().await
     }
 
     /// The app wants the card (again), for example after the resident pressed "read again".
@@ -119,7 +131,7 @@ impl Drop for ReaderService {
 
 struct Worker {
     config: ServiceConfig,
-    events: mpsc::Sender<ReaderEvent>,
+    deliver: Deliver<ReaderEvent>,
     control: std_mpsc::Receiver<Control>,
     reader: Option<Reader>,
     /// The last problem reported while unconnected, so a missing reader is reported once, not
@@ -132,12 +144,12 @@ struct Worker {
 impl Worker {
     fn new(
         config: ServiceConfig,
-        events: mpsc::Sender<ReaderEvent>,
+        deliver: Deliver<ReaderEvent>,
         control: std_mpsc::Receiver<Control>,
     ) -> Self {
         Self {
             config,
-            events,
+            deliver,
             control,
             reader: None,
             reported_down: None,
@@ -146,8 +158,8 @@ impl Worker {
         }
     }
 
-    fn emit(&self, event: ReaderEvent) -> bool {
-        self.events.blocking_send(event).is_ok()
+    fn emit(&mut self, event: ReaderEvent) -> bool {
+        (self.deliver)(event)
     }
 
     fn run(mut self) {

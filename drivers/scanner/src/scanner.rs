@@ -5,7 +5,7 @@ use std::str::FromStr;
 use std::sync::mpsc as std_mpsc;
 use std::time::{Duration, Instant};
 
-use kiosk_transport::{Address, DeviceFileLink, Link, LinkError, SerialLink};
+use kiosk_transport::{Address, Deliver, DeviceFileLink, Link, LinkError, SerialLink};
 use tokio::sync::mpsc;
 
 use crate::classify::{Deduper, Rejection, Scan, ScanConfig, classify};
@@ -190,25 +190,43 @@ pub enum ScannerEvent {
     },
 }
 
-/// The scanner on its own thread, reporting on a tokio channel. Dropping it stops the thread.
+/// The scanner on its own thread, delivering events to a callback or a tokio channel, as the
+/// reader's and the printer's services do. Dropping it stops the thread.
 #[derive(Debug)]
 pub struct ScannerService {
-    events: mpsc::Receiver<ScannerEvent>,
+    /// Set when events go to a channel ([`ScannerService::spawn`]).
+    events: Option<mpsc::Receiver<ScannerEvent>>,
     stop: std_mpsc::Sender<()>,
 }
 
 impl ScannerService {
+    /// A service whose events are read with [`ScannerService::next_event`].
     pub fn spawn(device: Device, mode: Mode, config: ScanConfig) -> std::io::Result<Self> {
         let (tx, events) = mpsc::channel(32);
+        let mut service =
+            Self::spawn_delivering(device, mode, config, Box::new(move |e| tx.blocking_send(e).is_ok()))?;
+        service.events = Some(events);
+        Ok(service)
+    }
+
+    /// A service that hands every event to `deliver` on its own thread.
+    pub fn spawn_delivering(
+        device: Device,
+        mode: Mode,
+        config: ScanConfig,
+        mut deliver: Deliver<ScannerEvent>,
+    ) -> std::io::Result<Self> {
         let (stop, stop_rx) = std_mpsc::channel();
         std::thread::Builder::new()
             .name("scanner".into())
-            .spawn(move || run(&device, mode, &config, &tx, &stop_rx))?;
-        Ok(Self { events, stop })
+            .spawn(move || run(&device, mode, &config, &mut deliver, &stop_rx))?;
+        Ok(Self { events: None, stop })
     }
 
+    /// The next event; `None` once the service has stopped, or when its events go to a
+    /// callback ([`ScannerService::spawn_delivering`]).
     pub async fn next_event(&mut self) -> Option<ScannerEvent> {
-        self.events.recv().await
+        self.events.as_mut()?.recv().await
     }
 }
 
@@ -224,22 +242,22 @@ fn run(
     device: &Device,
     mode: Mode,
     config: &ScanConfig,
-    tx: &mpsc::Sender<ScannerEvent>,
+    deliver: &mut Deliver<ScannerEvent>,
     stop: &std_mpsc::Receiver<()>,
 ) {
     let mut announced_down = false;
     loop {
         match Scanner::open(device, mode, config.clone()) {
             Ok(mut scanner) => {
-                if tx.blocking_send(ScannerEvent::Connected { device: scanner.describe() }).is_err() {
+                if !deliver(ScannerEvent::Connected { device: scanner.describe() }) {
                     return;
                 }
-                match pump(&mut scanner, tx, stop) {
+                match pump(&mut scanner, deliver, stop) {
                     Ended::Stopped => return,
                     Ended::Lost(reason) => {
                         announced_down = true;
                         let event = ScannerEvent::Disconnected { device: scanner.describe(), reason };
-                        if tx.blocking_send(event).is_err() {
+                        if !deliver(event) {
                             return;
                         }
                     }
@@ -250,7 +268,7 @@ fn run(
                     announced_down = true;
                     let event =
                         ScannerEvent::Disconnected { device: format!("{device:?}"), reason: e.to_string() };
-                    if tx.blocking_send(event).is_err() {
+                    if !deliver(event) {
                         return;
                     }
                 }
@@ -265,7 +283,7 @@ fn run(
     }
 }
 
-fn pump(scanner: &mut Scanner, tx: &mpsc::Sender<ScannerEvent>, stop: &std_mpsc::Receiver<()>) -> Ended {
+fn pump(scanner: &mut Scanner, deliver: &mut Deliver<ScannerEvent>, stop: &std_mpsc::Receiver<()>) -> Ended {
     while matches!(stop.try_recv(), Err(std_mpsc::TryRecvError::Empty)) {
         match scanner.poll(Duration::from_millis(200)) {
             Ok(events) => {
@@ -274,7 +292,7 @@ fn pump(scanner: &mut Scanner, tx: &mpsc::Sender<ScannerEvent>, stop: &std_mpsc:
                         ScanEvent::Scan(s) => ScannerEvent::Scan(s),
                         ScanEvent::Rejected(r) => ScannerEvent::Rejected(r),
                     };
-                    if tx.blocking_send(event).is_err() {
+                    if !deliver(event) {
                         return Ended::Stopped;
                     }
                 }

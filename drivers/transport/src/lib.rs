@@ -18,6 +18,11 @@ pub use serial::SerialLink;
 pub use stream::{DeviceFileLink, FileLink, TcpLink};
 pub use usb::{UsbBulkDevice, UsbId, UsbInterface};
 
+/// Where a device service delivers its events: called on the service's own thread, it returns
+/// false once nobody listens any more, and the service stops. The kiosk's UI hands the event to
+/// its event loop; async callers send it into a channel.
+pub type Deliver<E> = Box<dyn FnMut(E) -> bool + Send>;
+
 /// Why a link failed. `Disconnected` is separate so drivers can wait for the device to come back
 /// instead of reporting a fault a technician would chase.
 #[derive(Debug, thiserror::Error)]
