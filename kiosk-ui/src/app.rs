@@ -36,6 +36,18 @@ pub struct App {
     last_stats: Option<Instant>,
     last_watch: Option<Instant>,
     pub software_version: &'static str,
+    /// What the outbox says, read on the pump's schedule so that rendering reads no file.
+    pub queue: QueueFacts,
+}
+
+/// The queue and the parts' states as the maintenance screen shows them.
+#[derive(Debug, Clone, Default)]
+pub struct QueueFacts {
+    pub stats: kiosk_outbox::Stats,
+    /// Read only while the maintenance screen is up.
+    pub parts: std::collections::HashMap<Part, PartState>,
+    /// When the last submission was acknowledged (ms since the epoch).
+    pub last_upload_ms: Option<i64>,
 }
 
 /// The wall clock and random bits the core needs to file an application.
@@ -97,6 +109,7 @@ impl App {
             last_stats: None,
             last_watch: None,
             software_version: env!("CARGO_PKG_VERSION"),
+            queue: QueueFacts::default(),
         }
     }
 
@@ -113,6 +126,8 @@ impl App {
         }
         while let Ok(accepted) = self.pin_results.1.try_recv() {
             self.session.pin_result(accepted, now);
+            // The maintenance screen opens with current figures, not those of 2 s ago.
+            self.last_stats = None;
         }
         if self.session.tick(now) == Idle::Wiped {
             self.forget_session();
@@ -255,8 +270,17 @@ impl App {
                 devices.pending = stats.pending + stats.in_flight;
                 devices.offline =
                     stats.oldest_pending_ms.is_some_and(|ms| ms > OFFLINE_AFTER.as_millis() as i64);
+                self.queue.stats = stats;
             }
             Err(e) => tracing::warn!(error = %e, "outbox statistics not readable"),
+        }
+        if self.session.screen == Screen::Maintenance {
+            self.queue.parts = self.outbox.part_states().unwrap_or_default().into_iter().collect();
+            self.queue.last_upload_ms = self
+                .outbox
+                .list(Some(State::Acked), 1)
+                .ok()
+                .and_then(|rows| rows.first().and_then(|r| r.acked_at));
         }
     }
 

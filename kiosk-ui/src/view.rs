@@ -8,7 +8,7 @@ use kiosk_app::form::Keyboard;
 use kiosk_app::session::ListSource;
 use kiosk_app::{Health, Printing, Screen, Session};
 use kiosk_catalogue::{Item, Kind};
-use kiosk_outbox::{Health as PartHealth, Part, PartState};
+use kiosk_outbox::{Health as PartHealth, Part};
 use slint::{ComponentHandle, Image, ModelRc, Rgb8Pixel, SharedPixelBuffer, SharedString, VecModel};
 
 use crate::app::{App, SelfTest};
@@ -422,19 +422,12 @@ fn maintenance_rows(app: &App) -> Vec<DeviceRow> {
         note: note.unwrap_or_default().into(),
         ..row
     };
-    let stats = app.outbox.stats(kiosk_outbox::now_ms()).unwrap_or_default();
-    let states: std::collections::HashMap<Part, PartState> =
-        app.outbox.part_states().unwrap_or_default().into_iter().collect();
+    let (stats, states) = (&app.queue.stats, &app.queue.parts);
     // The agent's words for why uploads do not get through (a wrong address, refused
     // credentials), for the technician in front of the kiosk.
     let upload_problem =
         states.get(&Part::Uploads).filter(|s| s.health != PartHealth::Ok).map(|s| s.detail.clone());
-    let last_upload = app
-        .outbox
-        .list(Some(kiosk_outbox::State::Acked), 1)
-        .ok()
-        .and_then(|rows| rows.first().and_then(|r| r.acked_at))
-        .map(kiosk_app::receipt::cst_ms);
+    let last_upload = app.queue.last_upload_ms.map(kiosk_app::receipt::cst_ms);
     let mut rows = vec![
         row("reader", health(d.reader), d.reader_detail.clone()),
         row("printer", health(d.printer), d.printer_detail.clone()),
