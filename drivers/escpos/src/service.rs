@@ -44,7 +44,7 @@ impl PrintProblem {
         }
     }
 
-    pub fn of_error(e: &PrinterError) -> Self {
+    fn of_error(e: &PrinterError) -> Self {
         match e {
             PrinterError::NotReady(s) | PrinterError::Interrupted { status: s, .. } => Self::of_status(s),
             PrinterError::Link(_) | PrinterError::NoAnswer { .. } => Self::Offline,

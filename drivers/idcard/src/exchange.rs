@@ -9,6 +9,7 @@ use bytes::BytesMut;
 
 use crate::command::{Command, Response};
 use crate::frame::{self, FrameCodec, FrameError};
+use crate::reader::ReaderError;
 
 /// A command on its way: what was sent, what has come back, and until when to wait.
 #[derive(Debug)]
@@ -38,6 +39,16 @@ pub enum Failure {
     Timeout { command: &'static str, waited_ms: u128 },
     /// The repeated answer was corrupted too.
     Frame { command: &'static str, source: FrameError },
+}
+
+impl Failure {
+    /// The failure as the reader reports it; `device` names the reader for the technician.
+    pub fn into_error(self, device: String) -> ReaderError {
+        match self {
+            Failure::Timeout { command, waited_ms } => ReaderError::Timeout { command, waited_ms, device },
+            Failure::Frame { command, source } => ReaderError::Frame { command, source },
+        }
+    }
 }
 
 impl Exchange {

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use crate::card::{self, IdCard};
 use crate::command::{Command, Response};
-use crate::exchange::{Exchange, Failure, Outcome};
+use crate::exchange::{Exchange, Outcome};
 use crate::reader::{MIN_POLL_INTERVAL, ReadOptions, ReaderError};
 use crate::status::Status;
 
@@ -139,13 +139,9 @@ impl CardRead {
                 self.close_exchange();
                 self.after(&response, now)
             }
-            Outcome::Failed(Failure::Timeout { command, waited_ms }) => {
+            Outcome::Failed(failure) => {
                 self.close_exchange();
-                Err(ReaderError::Timeout { command, waited_ms, device: self.device.clone() })
-            }
-            Outcome::Failed(Failure::Frame { command, source }) => {
-                self.close_exchange();
-                Err(ReaderError::Frame { command, source })
+                Err(failure.into_error(self.device.clone()))
             }
         };
         next.unwrap_or_else(|error| Some(self.failed(error)))

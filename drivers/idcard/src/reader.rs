@@ -10,15 +10,15 @@ use kiosk_transport::{Address, Link, LinkError, SerialLink, UsbId};
 
 use crate::card::{self, CardError, IdCard};
 use crate::command::{BaudRate, Command, Response};
-use crate::exchange::{Exchange, Failure, Outcome};
+use crate::exchange::{Exchange, Outcome};
 use crate::frame::FrameError;
 use crate::read::{CardRead, Io};
 use crate::samid::SamId;
 use crate::status::Status;
 use crate::usb::SamUsbLink;
 
-/// Pause before retrying a find or select that failed spuriously, and the shortest gap between
-/// two finds: vendors warn that polling faster than every 300 ms upsets the reader.
+/// Pause before asking again after a spurious "no card", and the shortest gap between two
+/// finds: vendors warn that polling faster than every 300 ms upsets the reader.
 pub const MIN_POLL_INTERVAL: Duration = Duration::from_millis(300);
 
 #[derive(Debug, thiserror::Error)]
@@ -206,16 +206,12 @@ impl Reader {
         let (mut exchange, bytes) = Exchange::start(cmd, Instant::now());
         self.send(&bytes)?;
         tracing::trace!(command = cmd.name(), "sent");
-        let mut chunk = [0u8; 512];
         loop {
             let now = Instant::now();
             let outcome = if now >= exchange.deadline() {
                 exchange.on_time(now)
             } else {
-                let n = self.link.recv(&mut chunk, exchange.deadline() - now)?;
-                let outcome = exchange.on_bytes(&chunk[..n], Instant::now());
-                chunk[..n].fill(0);
-                outcome
+                self.receive(exchange.deadline() - now, |bytes, at| exchange.on_bytes(bytes, at))?
             };
             let result = match outcome {
                 None => continue,
@@ -224,16 +220,25 @@ impl Reader {
                     continue;
                 }
                 Some(Outcome::Answer(response)) => Ok(response),
-                Some(Outcome::Failed(Failure::Timeout { command, waited_ms })) => {
-                    Err(ReaderError::Timeout { command, waited_ms, device: self.link.describe() })
-                }
-                Some(Outcome::Failed(Failure::Frame { command, source })) => {
-                    Err(ReaderError::Frame { command, source })
-                }
+                Some(Outcome::Failed(failure)) => Err(failure.into_error(self.link.describe())),
             };
             self.wire_bytes += exchange.wire_bytes();
             return result;
         }
+    }
+
+    /// Waits up to `wait` for bytes and hands what came (perhaps nothing) to `feed` with the time
+    /// of arrival; the buffer is wiped after, since card data passes through it.
+    fn receive<T>(
+        &mut self,
+        wait: Duration,
+        feed: impl FnOnce(&[u8], Instant) -> T,
+    ) -> Result<T, ReaderError> {
+        let mut chunk = [0u8; 512];
+        let n = self.link.recv(&mut chunk, wait)?;
+        let fed = feed(&chunk[..n], Instant::now());
+        chunk[..n].fill(0);
+        Ok(fed)
     }
 
     /// Drops input nobody will read (a late answer to an earlier command), then sends.
@@ -321,8 +326,8 @@ impl Reader {
     /// failure once as vendor SDKs do ([`CardRead`] has the rules).
     pub fn read_found_card(&mut self, opts: ReadOptions) -> Result<IdCard, ReaderError> {
         let (read, io) = CardRead::start_found(opts, self.link.describe(), Instant::now());
-        let card = self.drive(read, io)?;
-        card.ok_or(ReaderError::Status { command: Command::SelectCard.name(), status: Status::SelectFailed })
+        // Only a find can end a read with "no card"; this one starts after it.
+        Ok(self.drive(read, io)?.expect("a read from the select ends with a card or an error"))
     }
 
     /// One complete read: find (a spurious first "no card" is asked again after the poll
@@ -335,7 +340,6 @@ impl Reader {
     /// Carries out a [`CardRead`]: sends what it says, waits out its pauses, feeds it what the
     /// reader answers and the time.
     fn drive(&mut self, mut read: CardRead, mut io: Io) -> Result<Option<IdCard>, ReaderError> {
-        let mut chunk = [0u8; 512];
         loop {
             match io {
                 Io::Send(bytes) => self.send(&bytes)?,
@@ -350,10 +354,7 @@ impl Reader {
                 let next = if now >= deadline {
                     read.on_time(now)
                 } else if read.listening() {
-                    let n = self.link.recv(&mut chunk, deadline - now)?;
-                    let next = read.on_bytes(&chunk[..n], Instant::now());
-                    chunk[..n].fill(0);
-                    next
+                    self.receive(deadline - now, |bytes, at| read.on_bytes(bytes, at))?
                 } else {
                     std::thread::sleep(deadline - now);
                     None
