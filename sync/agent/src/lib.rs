@@ -309,8 +309,8 @@ pub struct Agent {
     /// Held for the agent's life: one agent per outbox.
     _lock: AgentLock,
     /// Taken by [`Agent::run`] into a task of its own.
-    pub catalogue: Option<Updater>,
-    catalogue_status: Option<Arc<Mutex<UpdateStatus>>>,
+    pub updater: Option<Updater>,
+    update_status: Option<Arc<Mutex<UpdateStatus>>>,
     uploader: Uploader,
     config: Config,
     owner: String,
@@ -353,15 +353,15 @@ impl Agent {
                 tracing::warn!(error = %e, "OS version not recorded");
             }
         }
-        let catalogue = match &config.catalogue {
+        let updater = match &config.catalogue {
             Some(c) => Some(Updater::new(c, &config.gateway, uploader.client.clone())?),
             None => None,
         };
         Ok(Self {
             outbox,
             _lock: lock,
-            catalogue_status: catalogue.as_ref().map(Updater::status),
-            catalogue,
+            update_status: updater.as_ref().map(Updater::status),
+            updater,
             uploader,
             owner: format!("kiosk-sync/{}", std::process::id()),
             rng: fastrand::Rng::new(),
@@ -541,7 +541,7 @@ impl Agent {
             &self.config,
             Some(&self.outbox),
             &self.uploader,
-            self.catalogue_status.as_ref(),
+            self.update_status.as_ref(),
             problem,
         )
     }
@@ -554,7 +554,7 @@ impl Agent {
             return;
         }
         let mut states = Vec::new();
-        if let Some(status) = &self.catalogue_status {
+        if let Some(status) = &self.update_status {
             let status = status.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
             states.push((
                 Part::CatalogueUpdate,
@@ -613,7 +613,7 @@ impl Agent {
         let mut shutdown = std::pin::pin!(shutdown);
         let mut next_heartbeat = tokio::time::Instant::now();
         let mut next_purge = tokio::time::Instant::now();
-        let catalogue = self.catalogue.take().map(|c| AbortOnDrop(tokio::spawn(c.run())));
+        let updates = self.updater.take().map(|u| AbortOnDrop(tokio::spawn(u.run())));
         loop {
             if let Some(every) = watchdog
                 && tokio::time::Instant::now() >= next_pet
@@ -650,7 +650,7 @@ impl Agent {
             let idle = if busy { Duration::ZERO } else { Duration::from_millis(self.config.upload.poll_ms) };
             tokio::select! {
                 () = &mut shutdown => {
-                    drop(catalogue);
+                    drop(updates);
                     let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Stopping]);
                     tracing::info!("stopping");
                     return Ok(());

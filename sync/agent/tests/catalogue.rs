@@ -49,7 +49,7 @@ fn updates_arrive_over_https_refusals_are_reported_and_usb_sticks_work() {
     let config = rig.config_with_catalogue();
     let mut agent = Agent::new(Config::load(&config).unwrap()).unwrap();
 
-    let sync = agent.catalogue.as_mut().unwrap();
+    let sync = agent.updater.as_mut().unwrap();
     assert!(matches!(runtime.block_on(sync.check()), Ok(Outcome::Applied(r)) if r.catalogue_version == "v1"));
     let hb = agent.heartbeat_document().unwrap();
     assert_eq!((hb.catalogue_version.as_deref(), hb.catalogue_refused), (Some("v1"), None));
@@ -65,7 +65,7 @@ fn updates_arrive_over_https_refusals_are_reported_and_usb_sticks_work() {
             fs::write(&path, bytes).unwrap();
         }
     }
-    let sync = agent.catalogue.as_mut().unwrap();
+    let sync = agent.updater.as_mut().unwrap();
     assert!(matches!(runtime.block_on(sync.check()), Err(UpdateError::Refused(_))));
     let hb = agent.heartbeat_document().unwrap();
     assert_eq!(hb.catalogue_version.as_deref(), Some("v1"), "the current catalogue stays");
@@ -86,7 +86,7 @@ fn updates_arrive_over_https_refusals_are_reported_and_usb_sticks_work() {
     let usb = rig.dir.join("usb");
     copy_dir(&served, &usb);
     runtime.block_on(publish(&usb, &keys, "v3"));
-    let sync = agent.catalogue.as_mut().unwrap();
+    let sync = agent.updater.as_mut().unwrap();
     assert!(matches!(runtime.block_on(sync.check()), Ok(Outcome::Applied(r)) if r.catalogue_version == "v3"));
     let hb = agent.heartbeat_document().unwrap();
     assert_eq!((hb.catalogue_version.as_deref(), hb.catalogue_refused), (Some("v3"), None));
