@@ -149,11 +149,19 @@ fn discover() -> Vec<String> {
     found
 }
 
+/// A device the configuration names; none without a configuration.
+fn setting<T>(
+    config: Option<&Config>,
+    read: fn(&Config) -> Result<Option<T>, ConfigError>,
+) -> Result<Option<T>, ConfigError> {
+    config.map(read).transpose().map(Option::flatten)
+}
+
 fn check_reader(list: &mut Checklist, config: Option<&Config>, card_secs: u64) {
     const TITLE: &str = "身份证阅读器 ID card reader";
     const FIX: &str = "check the reader's USB cable and power LED, then the port in the configuration \
                        (ls -l /dev/serial/by-id); a reader that answers but fails its SAM self-test needs replacing";
-    let port = match config.map(Config::reader_port).transpose().map(Option::flatten) {
+    let port = match setting(config, Config::reader_port) {
         Ok(p) => p.unwrap_or(ReaderPort::Usb(SAM_USB_ID)),
         Err(e) => return list.fail("reader", TITLE, e.to_string(), FIX),
     };
@@ -218,7 +226,7 @@ fn check_reader(list: &mut Checklist, config: Option<&Config>, card_secs: u64) {
 
 fn check_printer(list: &mut Checklist, config: Option<&Config>, print: bool) {
     const TITLE: &str = "凭条打印机 receipt printer";
-    let device = match config.map(Config::printer_device).transpose().map(Option::flatten) {
+    let device = match setting(config, Config::printer_device) {
         Ok(Some(device)) => Ok(device),
         Ok(None) => {
             list.skip("printer", TITLE, "no printer in the configuration");
@@ -284,7 +292,7 @@ fn check_printer(list: &mut Checklist, config: Option<&Config>, print: bool) {
 
 fn check_scanner(list: &mut Checklist, config: Option<&Config>, scan_secs: u64) {
     const TITLE: &str = "扫码器 QR scanner";
-    let opened = match config.map(Config::scanner).transpose().map(Option::flatten) {
+    let opened = match setting(config, Config::scanner) {
         Ok(Some((device, mode, scan))) => Scanner::open(&device, mode, scan).map_err(anyhow::Error::from),
         Ok(None) => return list.skip("scanner", TITLE, "no scanner in the configuration"),
         Err(e) => Err(anyhow::Error::from(e)),
