@@ -6,18 +6,17 @@ use std::path::PathBuf;
 use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
-use kiosk_app::{Health, Idle, Library, Printing, Queued, Screen, Session, Stamp};
+use kiosk_app::view::{Queue, SelfTestKind};
+use kiosk_app::{Device, Health, Library, Printing, Queued, Screen, Session, Stamp, View};
 use kiosk_catalogue::BundleWatch;
-use kiosk_idcard::{CardKind, LiftReason, ReaderEvent};
+use kiosk_idcard::{LiftReason, ReaderEvent};
 use kiosk_outbox::{NewSubmission, Outbox, Part, PartState, State, now_ms};
-use kiosk_scanner::{Rejection, ScanKind, ScannerEvent};
+use kiosk_scanner::ScannerEvent;
 
 use crate::devices::{Devices, Event, PrintProblem};
 use crate::logbuf::LogBuffer;
 use kiosk_escpos::{PrinterEvent, PrinterState};
 
-/// Submissions waiting longer than this mean the service network is not being reached.
-const OFFLINE_AFTER: Duration = Duration::from_secs(60);
 const STATS_EVERY: Duration = Duration::from_secs(2);
 const WATCH_EVERY: Duration = Duration::from_secs(5);
 
@@ -29,25 +28,9 @@ pub struct App {
     watch: Option<BundleWatch>,
     pub catalogue_path: Option<PathBuf>,
     pub log: LogBuffer,
-    /// What the last technician self-test found.
-    pub self_test: SelfTest,
-    pub print_problem: Option<PrintProblem>,
     pin_results: (mpsc::Sender<bool>, mpsc::Receiver<bool>),
     last_stats: Option<Instant>,
     last_watch: Option<Instant>,
-    pub software_version: &'static str,
-    /// What the outbox says, read on the pump's schedule so that rendering reads no file.
-    pub queue: QueueFacts,
-}
-
-/// The queue and the parts' states as the maintenance screen shows them.
-#[derive(Debug, Clone, Default)]
-pub struct QueueFacts {
-    pub stats: kiosk_outbox::Stats,
-    /// Read only while the maintenance screen is up.
-    pub parts: std::collections::HashMap<Part, PartState>,
-    /// When the last submission was acknowledged (ms since the epoch).
-    pub last_upload_ms: Option<i64>,
 }
 
 /// The wall clock and random bits the core needs to file an application.
@@ -65,30 +48,6 @@ pub fn hash_pin(pin: &str) -> Result<String, kiosk_app::pin::PinError> {
     kiosk_app::pin::hash(pin, salt)
 }
 
-/// What the last technician self-test found; the screen words it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub enum SelfTest {
-    #[default]
-    None,
-    Printing,
-    NoPrinter,
-    PlaceCard,
-    ScanCode,
-    /// A card was read: its kind and the holder's masked name, nothing more.
-    CardRead {
-        kind: CardKind,
-        masked_name: String,
-    },
-    ScanRead {
-        kind: ScanKind,
-        chars: usize,
-    },
-    ScanRefused(Rejection),
-    SlipPrinted,
-    /// The printer's own words for why (technical, no personal data).
-    SlipFailed(String),
-}
-
 impl App {
     pub fn new(session: Session, outbox: Outbox, devices: Devices, catalogue_path: Option<PathBuf>) -> Self {
         let mut watch = catalogue_path.as_ref().map(BundleWatch::new);
@@ -103,13 +62,9 @@ impl App {
             watch,
             catalogue_path,
             log: LogBuffer::default(),
-            self_test: SelfTest::None,
-            print_problem: None,
             pin_results: mpsc::channel(),
             last_stats: None,
             last_watch: None,
-            software_version: env!("CARGO_PKG_VERSION"),
-            queue: QueueFacts::default(),
         }
     }
 
@@ -129,9 +84,7 @@ impl App {
             // The maintenance screen opens with current figures, not those of 2 s ago.
             self.last_stats = None;
         }
-        if self.session.tick(now) == Idle::Wiped {
-            self.forget_session();
-        }
+        self.session.tick(now);
         self.follow_submission(now);
         if self.last_stats.is_none_or(|t| now - t >= STATS_EVERY) {
             self.last_stats = Some(now);
@@ -143,8 +96,10 @@ impl App {
         }
     }
 
-    fn forget_session(&mut self) {
-        self.print_problem = None;
+    /// What the screens show now.
+    pub fn view(&self) -> View {
+        let log = if self.session.screen() == Screen::Maintenance { self.log.tail(14) } else { Vec::new() };
+        self.session.view(&log)
     }
 
     fn record_device(&mut self, part: Part, state: PartState) {
@@ -154,88 +109,55 @@ impl App {
     }
 
     fn device_event(&mut self, event: Event, now: Instant) {
-        let devices = &mut self.session.devices;
+        let session = &mut self.session;
         match event {
             Event::Reader(ReaderEvent::Ready(info)) => {
-                devices.reader = Health::Ok;
-                devices.reader_detail = format!("{} · SAM {}", info.device, info.sam_id);
+                session.device_changed(
+                    Device::Reader,
+                    Health::Ok,
+                    format!("{} · SAM {}", info.device, info.sam_id),
+                );
                 self.record_device(Part::Idcard, PartState::ok(""));
             }
-            Event::Reader(ReaderEvent::CardRead(card)) => {
-                if self.session.screen == Screen::Maintenance {
-                    self.self_test = SelfTest::CardRead {
-                        kind: card.kind,
-                        masked_name: kiosk_pii::mask_name(if card.name.is_empty() {
-                            "?"
-                        } else {
-                            &card.name
-                        }),
-                    };
-                } else {
-                    self.session.card_read(&card, now);
-                }
-            }
+            Event::Reader(ReaderEvent::CardRead(card)) => session.card_read(&card, now),
             Event::Reader(ReaderEvent::LiftAndReplace(reason)) => {
                 if let LiftReason::CardProblem(status) = reason {
                     tracing::info!(%status, "asking to re-place the card");
                 }
-                self.session.lift_and_replace(now);
+                session.lift_and_replace(now);
             }
             Event::Reader(ReaderEvent::Fault(message)) => {
-                devices.reader = Health::Down;
-                devices.reader_detail = message.clone();
+                session.device_changed(Device::Reader, Health::Down, message.clone());
                 self.record_device(Part::Idcard, PartState::fault(message));
             }
             Event::Reader(ReaderEvent::Disconnected { device }) => {
-                devices.reader = Health::Down;
-                devices.reader_detail = format!("{device}: not connected");
+                session.device_changed(Device::Reader, Health::Down, format!("{device}: not connected"));
                 self.record_device(Part::Idcard, PartState::fault("disconnected"));
             }
             Event::Scanner(ScannerEvent::Connected { device }) => {
-                devices.scanner = Health::Ok;
-                devices.scanner_detail = device;
+                session.device_changed(Device::Scanner, Health::Ok, device);
                 self.record_device(Part::Scanner, PartState::ok(""));
             }
             Event::Scanner(ScannerEvent::Disconnected { device, reason }) => {
-                devices.scanner = Health::Down;
-                devices.scanner_detail = format!("{device}: {reason}");
+                session.device_changed(Device::Scanner, Health::Down, format!("{device}: {reason}"));
                 self.record_device(Part::Scanner, PartState::fault("disconnected"));
             }
-            Event::Scanner(ScannerEvent::Scan(scan)) => {
-                if self.session.screen == Screen::Maintenance {
-                    self.self_test = SelfTest::ScanRead { kind: scan.kind, chars: scan.text.chars().count() };
-                } else {
-                    self.session.scan(&scan, now);
-                }
-            }
+            Event::Scanner(ScannerEvent::Scan(scan)) => session.scan(&scan, now),
             Event::Scanner(ScannerEvent::Rejected(why)) => {
                 tracing::info!(%why, "scan refused");
-                if self.session.screen == Screen::Maintenance {
-                    self.self_test = SelfTest::ScanRefused(why);
-                }
-                self.session.scan_rejected(now);
+                session.scan_rejected(why, now);
             }
-            Event::Printer(PrinterEvent::Printed(outcome)) => {
-                self.print_problem = outcome.err();
-                self.session.printed(outcome.map_err(|p| p.code().to_owned()), now);
-            }
+            Event::Printer(PrinterEvent::Printed(outcome)) => session.printed(outcome, now),
             Event::Printer(PrinterEvent::State(state, detail)) => {
                 let (health, part) = match state {
                     PrinterState::Ready => (Health::Ok, PartState::ok("")),
                     PrinterState::PaperLow => (Health::Warning, PartState::warning("paper_near_end")),
                     PrinterState::Down => (Health::Down, PartState::fault(detail.clone())),
                 };
-                let devices = &mut self.session.devices;
-                devices.printer = health;
-                devices.printer_detail = detail;
+                session.device_changed(Device::Printer, health, detail);
                 self.record_device(Part::Printer, part);
             }
-            Event::Printer(PrinterEvent::TestSlip(outcome)) => {
-                self.self_test = match outcome {
-                    Ok(()) => SelfTest::SlipPrinted,
-                    Err(e) => SelfTest::SlipFailed(e),
-                };
-            }
+            Event::Printer(PrinterEvent::TestSlip(outcome)) => session.test_slip_printed(outcome),
         }
     }
 
@@ -258,30 +180,48 @@ impl App {
         }
         let Some(slip) = self.session.receipt_ready(case) else { return };
         if !self.devices.print(slip) {
-            self.print_problem = Some(PrintProblem::Offline);
-            self.session.printed(Err(PrintProblem::Offline.code().to_owned()), now);
+            self.session.printed(Err(PrintProblem::Offline), now);
         }
     }
 
     fn refresh_stats(&mut self) {
+        let mut queue = Queue::default();
         match self.outbox.stats(now_ms()) {
             Ok(stats) => {
-                let devices = &mut self.session.devices;
-                devices.pending = stats.pending + stats.in_flight;
-                devices.offline =
-                    stats.oldest_pending_ms.is_some_and(|ms| ms > OFFLINE_AFTER.as_millis() as i64);
-                self.queue.stats = stats;
+                queue.pending = stats.pending + stats.in_flight;
+                queue.acknowledged = stats.acked;
+                queue.refused = stats.dead;
+                queue.quarantined = stats.quarantined;
+                queue.oldest_pending_ms = stats.oldest_pending_ms;
             }
-            Err(e) => tracing::warn!(error = %e, "outbox statistics not readable"),
+            Err(e) => {
+                tracing::warn!(error = %e, "outbox statistics not readable");
+                return;
+            }
         }
-        if self.session.screen == Screen::Maintenance {
-            self.queue.parts = self.outbox.part_states().unwrap_or_default().into_iter().collect();
-            self.queue.last_upload_ms = self
+        if self.session.screen() == Screen::Maintenance {
+            let parts: std::collections::HashMap<Part, PartState> =
+                self.outbox.part_states().unwrap_or_default().into_iter().collect();
+            let part = |p: Part| {
+                parts.get(&p).map(|state| kiosk_app::view::Part {
+                    health: match state.health {
+                        kiosk_outbox::Health::Ok => Health::Ok,
+                        kiosk_outbox::Health::Warning => Health::Warning,
+                        kiosk_outbox::Health::Fault => Health::Down,
+                    },
+                    detail: state.detail.clone(),
+                })
+            };
+            queue.uploads = part(Part::Uploads);
+            queue.clock = part(Part::Clock);
+            queue.catalogue_update = part(Part::CatalogueUpdate);
+            queue.last_upload_ms = self
                 .outbox
                 .list(Some(State::Acked), 1)
                 .ok()
                 .and_then(|rows| rows.first().and_then(|r| r.acked_at));
         }
+        self.session.queue_read(queue);
     }
 
     /// A release the sync agent installed: switched in between sessions.
@@ -316,14 +256,10 @@ impl App {
         }
     }
 
-    pub fn self_test(&mut self, what: &str) {
-        self.self_test = match what {
-            "printer" if self.devices.print_test_slip() => SelfTest::Printing,
-            "printer" => SelfTest::NoPrinter,
-            "reader" => SelfTest::PlaceCard,
-            "scanner" => SelfTest::ScanCode,
-            _ => SelfTest::None,
-        };
+    /// A technician's self-test from the maintenance screen.
+    pub fn self_test(&mut self, kind: SelfTestKind) {
+        let printer = kind == SelfTestKind::Printer && self.devices.print_test_slip();
+        self.session.self_test(kind, printer);
     }
 
     /// The resident submits: the core files the application, this puts it into the outbox
@@ -339,13 +275,5 @@ impl App {
             .map(|q| Queued { outbox_id: q.id, idempotency_key: q.idempotency_key })
             .map_err(|e| e.to_string());
         self.session.queued(outcome, now)
-    }
-
-    /// The finish button: also forgets the slip when the session ends.
-    pub fn finish(&mut self, now: Instant) {
-        self.session.finish(now);
-        if !self.session.in_session() || self.session.screen == Screen::ThankYou {
-            self.forget_session();
-        }
     }
 }

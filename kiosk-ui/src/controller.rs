@@ -6,12 +6,12 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use kiosk_app::Lang;
+use kiosk_app::view::SelfTestKind;
 use slint::{ComponentHandle, Timer, TimerMode};
 
 use crate::app::App;
-use crate::ui::{Api, AppWindow};
-use crate::view::View;
+use crate::ui::{AppWindow, Application, Demo, Maintenance, Navigation, Search};
+use crate::view::{View, lang};
 
 /// How often the idle clock, the outbox and (should a wake-up be lost) device events are looked at.
 pub const PUMP_EVERY: Duration = Duration::from_millis(100);
@@ -108,7 +108,7 @@ impl Handle {
         let Some(ui) = self.ui.upgrade() else { return };
         let mut app = self.app.borrow_mut();
         f(&mut app, Instant::now());
-        self.view.borrow_mut().render(&app, &ui);
+        self.view.borrow_mut().render(&app.view(), &ui);
     }
 
     fn cb(&self, f: impl Fn(&mut App, Instant) + 'static) -> impl Fn() + 'static {
@@ -136,64 +136,79 @@ impl Kiosk {
         let app = Rc::new(RefCell::new(app));
         let view = Rc::new(RefCell::new(View::default()));
         let h = Handle { ui: ui.as_weak(), app: app.clone(), view: view.clone() };
-        let api = ui.global::<Api>();
-        api.on_start(h.cb(|a, now| a.session.start(now)));
-        api.on_set_language(h.cb_str(|a, lang, now| {
-            a.session.set_language(if lang == "en" { Lang::En } else { Lang::Zh }, now);
-        }));
-        api.on_set_elder(move |on| h.clone().run(|a, now| a.session.set_elder(on, now)));
-        let h = Handle { ui: ui.as_weak(), app: app.clone(), view: view.clone() };
-        api.on_proceed(h.cb(|a, now| a.session.proceed(now)));
-        api.on_open_topic(h.cb_str(|a, code, now| a.session.open_topic(code, now)));
-        api.on_open_department(h.cb_str(|a, code, now| a.session.open_department(code, now)));
-        api.on_open_search(h.cb(|a, now| a.session.open_search(now)));
-        api.on_search_key(h.cb_str(|a, key, now| a.session.search_type(key, now)));
-        api.on_search_backspace(h.cb(|a, now| a.session.search_backspace(now)));
-        api.on_next_page(h.cb(|a, now| a.session.next_page(now)));
-        api.on_previous_page(h.cb(|a, now| a.session.previous_page(now)));
-        api.on_open_item(h.cb_int(|a, i, now| a.session.open_item(i, now)));
-        api.on_begin_form(h.cb(|a, now| a.session.begin_form(now)));
-        api.on_focus_field(h.cb_int(|a, i, now| a.session.focus_field(i, now)));
-        api.on_form_key(h.cb_str(|a, key, now| a.session.form_key(key, now)));
-        api.on_form_backspace(h.cb(|a, now| a.session.form_backspace(now)));
-        api.on_pick_candidate(h.cb_int(|a, i, now| a.session.pick_candidate(i, now)));
-        api.on_next_candidates(h.cb(|a, now| {
-            a.session.touch(now);
-            a.session.composer.next_page();
-        }));
+        let nav = ui.global::<Navigation>();
+        nav.on_start(h.cb(|a, now| a.session.start(now)));
         {
             let h = h.clone();
-            api.on_choose(move |field, choice| {
+            nav.on_set_language(move |l| h.run(|a, now| a.session.set_language(lang(l), now)));
+        }
+        {
+            let h = h.clone();
+            nav.on_set_elder(move |on| h.run(|a, now| a.session.set_elder(on, now)));
+        }
+        nav.on_proceed(h.cb(|a, now| a.session.proceed(now)));
+        nav.on_finish(h.cb(|a, now| a.session.finish(now)));
+        nav.on_back(h.cb(|a, now| a.session.back(now)));
+        nav.on_home(h.cb(|a, now| a.session.home(now)));
+        nav.on_keep_going(h.cb(|a, now| a.session.keep_going(now)));
+        nav.on_touched(h.cb(|a, now| a.session.touch(now)));
+
+        let search = ui.global::<Search>();
+        search.on_open_topic(h.cb_str(|a, code, now| a.session.open_topic(code, now)));
+        search.on_open_department(h.cb_str(|a, code, now| a.session.open_department(code, now)));
+        search.on_open_search(h.cb(|a, now| a.session.open_search(now)));
+        search.on_search_key(h.cb_str(|a, key, now| a.session.search_type(key, now)));
+        search.on_search_backspace(h.cb(|a, now| a.session.search_backspace(now)));
+        search.on_next_page(h.cb(|a, now| a.session.next_page(now)));
+        search.on_previous_page(h.cb(|a, now| a.session.previous_page(now)));
+        search.on_open_item(h.cb_int(|a, i, now| a.session.open_item(i, now)));
+
+        let application = ui.global::<Application>();
+        application.on_begin_form(h.cb(|a, now| a.session.begin_form(now)));
+        application.on_focus_field(h.cb_int(|a, i, now| a.session.focus_field(i, now)));
+        application.on_form_key(h.cb_str(|a, key, now| a.session.form_key(key, now)));
+        application.on_form_backspace(h.cb(|a, now| a.session.form_backspace(now)));
+        application.on_pick_candidate(h.cb_int(|a, i, now| a.session.pick_candidate(i, now)));
+        application.on_next_candidates(h.cb(|a, now| a.session.next_candidates(now)));
+        {
+            let h = h.clone();
+            application.on_choose(move |field, choice| {
                 h.run(|a, now| a.session.choose(usize::try_from(field).unwrap_or_default(), &choice, now));
             });
         }
-        api.on_review(h.cb(|a, now| a.session.review(now)));
-        api.on_submit(h.cb(|a, now| {
+        application.on_review(h.cb(|a, now| a.session.review(now)));
+        application.on_submit(h.cb(|a, now| {
             if let Err(e) = a.submit(now) {
                 tracing::error!(error = %e, "submit failed");
             }
         }));
-        api.on_finish(h.cb(|a, now| a.finish(now)));
-        api.on_back(h.cb(|a, now| a.session.back(now)));
-        api.on_home(h.cb(|a, now| a.session.home(now)));
-        api.on_keep_going(h.cb(|a, now| a.session.keep_going(now)));
-        api.on_touched(h.cb(|a, now| a.session.touch(now)));
-        api.on_open_pin(h.cb(|a, now| a.session.open_pin(now)));
-        api.on_pin_key(h.cb_str(|a, d, now| a.session.pin_key(d, now)));
-        api.on_pin_clear(h.cb(|a, now| a.session.pin_clear(now)));
-        api.on_pin_submit(h.cb(|a, now| a.submit_pin(now)));
-        api.on_close_maintenance(h.cb(|a, now| a.session.close_maintenance(now)));
-        api.on_self_test(h.cb_str(|a, what, _| a.self_test(what)));
-        match demo {
-            Some(hook) => {
-                api.set_demo(true);
-                let h = h.clone();
-                api.on_demo_action(move |action| {
-                    hook(action.as_str());
-                    h.run(|a, now| a.session.touch(now));
-                });
-            }
-            None => api.set_demo(false),
+
+        let maintenance = ui.global::<Maintenance>();
+        maintenance.on_open_pin(h.cb(|a, now| a.session.open_pin(now)));
+        maintenance.on_pin_key(h.cb_str(|a, d, now| a.session.pin_key(d, now)));
+        maintenance.on_pin_clear(h.cb(|a, now| a.session.pin_clear(now)));
+        maintenance.on_pin_submit(h.cb(|a, now| a.submit_pin(now)));
+        maintenance.on_close(h.cb(|a, now| a.session.close_maintenance(now)));
+        {
+            let h = h.clone();
+            maintenance.on_self_test(move |kind| {
+                let kind = match kind {
+                    crate::ui::SelfTestKind::Printer => SelfTestKind::Printer,
+                    crate::ui::SelfTestKind::Reader => SelfTestKind::Reader,
+                    crate::ui::SelfTestKind::Scanner => SelfTestKind::Scanner,
+                };
+                h.run(|a, _| a.self_test(kind));
+            });
+        }
+
+        let demo_global = ui.global::<Demo>();
+        demo_global.set_enabled(demo.is_some());
+        if let Some(hook) = demo {
+            let h = h.clone();
+            demo_global.on_act(move |action| {
+                hook(action.as_str());
+                h.run(|a, now| a.session.touch(now));
+            });
         }
 
         let timer = Timer::default();
@@ -214,12 +229,12 @@ impl Kiosk {
     pub fn pump(&self) {
         let mut app = self.app.borrow_mut();
         app.pump(Instant::now());
-        self.view.borrow_mut().render(&app, &self.ui);
+        self.view.borrow_mut().render(&app.view(), &self.ui);
     }
 
     /// Renders after the session was changed directly.
     pub fn render(&self) {
-        self.view.borrow_mut().render(&self.app.borrow(), &self.ui);
+        self.view.borrow_mut().render(&self.app.borrow().view(), &self.ui);
     }
 
     pub fn stop(&self) {

@@ -8,7 +8,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use kiosk_app::{Config, Health, Lang, Library, Session};
+use kiosk_app::view::Queue;
+use kiosk_app::{Config, Device, Health, Lang, Library, Session};
 use kiosk_catalogue::model::FieldKind;
 use kiosk_outbox::{Options, Outbox};
 use slint::ComponentHandle;
@@ -114,12 +115,14 @@ pub fn run(dir: &Path, font_dir: Option<&Path>, log: crate::logbuf::LogBuffer) -
         })?;
         shot("03-identify", &|a, now| a.session.proceed(now))?;
         shot("04-identify-lift-card", &|a, now| a.session.lift_and_replace(now))?;
-        shot("05-identify-no-reader", &|a, _| {
-            a.session.notice = None;
-            a.session.devices.reader = Health::Down;
+        shot("05-identify-no-reader", &|a, now| {
+            // Back to the welcome screen and on again: the notice is gone.
+            a.session.back(now);
+            a.session.proceed(now);
+            a.session.device_changed(Device::Reader, Health::Down, String::new());
         })?;
         shot("06-home", &|a, now| {
-            a.session.devices.reader = Health::Ok;
+            a.session.device_changed(Device::Reader, Health::Ok, String::new());
             a.session.card_read(&card, now);
         })?;
         shot("07-topic", &|a, now| {
@@ -134,18 +137,16 @@ pub fn run(dir: &Path, font_dir: Option<&Path>, log: crate::logbuf::LogBuffer) -
         shot("10-form", &|a, now| a.session.begin_form(now))?;
         shot("11-form-errors", &|a, now| a.session.review(now))?;
         shot("12-form-pinyin", &|a, now| {
-            let text = a
-                .session
-                .form()
-                .and_then(|f| f.fields.iter().position(|x| x.kind == FieldKind::Text && x.prefill.is_none()));
+            let text = a.session.form().and_then(|f| {
+                f.fields().iter().position(|x| x.kind == FieldKind::Text && x.prefill.is_none())
+            });
             if let Some(i) = text {
                 a.session.focus_field(i, now);
                 a.session.form_key("zhang", now);
             }
         })?;
         shot("13-confirm", &|a, now| {
-            a.session.composer.clear();
-            let fields = a.session.form().map(|f| f.fields.clone()).unwrap_or_default();
+            let fields = a.session.form().map(|f| f.fields().to_vec()).unwrap_or_default();
             for (i, f) in fields.iter().enumerate() {
                 if a.session.form().is_some_and(|form| form.is_prefilled(i)) {
                     continue;
@@ -158,7 +159,6 @@ pub fn run(dir: &Path, font_dir: Option<&Path>, log: crate::logbuf::LogBuffer) -
                         a.session.form_backspace(now);
                     }
                     // Typed through the form engine, as the keyboard would (no pinyin here).
-                    a.session.composer.clear();
                     if let Some(form) = a.session.form_mut() {
                         form.type_text(&sample_value(f));
                     }
@@ -171,14 +171,18 @@ pub fn run(dir: &Path, font_dir: Option<&Path>, log: crate::logbuf::LogBuffer) -
             let _slip = a.session.receipt_ready(Some("NH20261127000123".to_owned()));
             a.session.printed(Ok(()), now);
         })?;
+        // Offline: the oldest submission has waited two minutes.
+        let waited = |a: &mut App, ms: Option<i64>| {
+            let queue = Queue { oldest_pending_ms: ms, ..a.session.queue().clone() };
+            a.session.queue_read(queue);
+        };
         shot("16-done-no-paper-offline", &|a, now| {
-            a.print_problem = Some(PrintProblem::Paper);
-            a.session.devices.offline = true;
-            a.session.printed(Err(PrintProblem::Paper.code().to_owned()), now);
+            waited(a, Some(120_000));
+            a.session.printed(Err(PrintProblem::Paper), now);
         })?;
         shot("17-thank-you", &|a, now| {
-            a.session.devices.offline = false;
-            a.finish(now);
+            waited(a, None);
+            a.session.finish(now);
         })?;
         shot("18-idle-warning", &|a, now| {
             a.session.wipe(now);

@@ -1,38 +1,33 @@
-//! Writes the session's state into the screens' `Api` global. The session decides; this only
-//! translates its view into Slint's types, and skips models that did not change so a touch does
-//! not rebuild every list on screen.
+//! Maps the core's view ([`kiosk_app::View`]) onto the screens' globals (`ui/api.slint`). The
+//! core decides what is shown; this only converts its types into Slint's, and skips models that
+//! did not change so a touch does not rebuild every list on screen.
 
 use std::rc::Rc;
 
-use kiosk_app::form::Keyboard;
-use kiosk_app::session::ListSource;
-use kiosk_app::{Health, Printing, Screen, Session};
-use kiosk_catalogue::{Item, Kind};
-use kiosk_outbox::{Health as PartHealth, Part};
+use kiosk_app::form::{FieldError, Keyboard};
+use kiosk_app::view::{self as core, Page, PinMessage, PrintState, RowHealth, RowKey, SelfTest};
+use kiosk_app::{Lang, Notice, Screen, View as CoreView};
+use kiosk_catalogue::Kind;
+use kiosk_escpos::PrintProblem;
+use kiosk_idcard::CardKind;
+use kiosk_scanner::{Rejection, ScanKind};
 use slint::{ComponentHandle, Image, ModelRc, Rgb8Pixel, SharedPixelBuffer, SharedString, VecModel};
 
-use crate::app::{App, SelfTest};
-use crate::ui::{
-    Api, AppWindow, DayUnit, Detail, DeviceRow, Field, ItemRow, Material, Row, ScreenId, SelfTestCode,
-    SelfTestResult, Theme, Tile, TimeLimit,
-};
-use kiosk_scanner::{Rejection, ScanKind};
+use crate::ui;
+use crate::ui::{AppWindow, Application, Maintenance, Navigation, Search, Theme};
 
 /// Remembers what was shown, to set only what changed.
 #[derive(Default)]
 pub struct View {
-    lang: Option<kiosk_app::Lang>,
-    topics: Vec<Tile>,
-    departments: Vec<Tile>,
-    items: Vec<ItemRow>,
-    fields: Vec<Field>,
-    candidates: Vec<SharedString>,
-    confirm: Vec<Row>,
-    devices: Vec<DeviceRow>,
-    logs: Vec<SharedString>,
-    library_version: String,
-    detail_of: Option<String>,
-    slip_of: Option<String>,
+    lang: Option<Lang>,
+    home: Option<core::Home>,
+    list: Option<core::List>,
+    detail: Option<core::Detail>,
+    form: Option<core::Form>,
+    confirm: Option<core::Confirm>,
+    maintenance: Option<core::Maintenance>,
+    /// The reference and whether the slip was ready, of the slip images shown.
+    slip_of: Option<(String, bool)>,
 }
 
 impl std::fmt::Debug for View {
@@ -41,97 +36,179 @@ impl std::fmt::Debug for View {
     }
 }
 
-fn model<T: Clone + 'static>(v: &[T]) -> ModelRc<T> {
-    ModelRc::from(Rc::new(VecModel::from(v.to_vec())))
+fn model<T: Clone + 'static>(v: Vec<T>) -> ModelRc<T> {
+    ModelRc::from(Rc::new(VecModel::from(v)))
 }
 
-/// Sets a model only when its rows changed.
-fn update<T: Clone + PartialEq + 'static>(cache: &mut Vec<T>, new: Vec<T>, set: impl FnOnce(ModelRc<T>)) {
-    if *cache != new {
-        *cache = new;
-        set(model(cache));
+fn strings(v: &[String]) -> ModelRc<SharedString> {
+    model(v.iter().map(|s| SharedString::from(s.as_str())).collect())
+}
+
+fn int(n: impl TryInto<i32>) -> i32 {
+    n.try_into().unwrap_or(i32::MAX)
+}
+
+/// Whether `new` differs from what was last shown; remembers it if so.
+fn changed<T: PartialEq>(cache: &mut Option<T>, new: T) -> Option<&T> {
+    if cache.as_ref() == Some(&new) {
+        return None;
     }
+    *cache = Some(new);
+    cache.as_ref()
 }
 
-fn screen_id(screen: Screen) -> ScreenId {
+fn screen_id(screen: Screen) -> ui::ScreenId {
     match screen {
-        Screen::Attract => ScreenId::Attract,
-        Screen::Welcome => ScreenId::Welcome,
-        Screen::Identify => ScreenId::Identify,
-        Screen::Home => ScreenId::Home,
-        Screen::List => ScreenId::List,
-        Screen::Detail => ScreenId::Detail,
-        Screen::Form => ScreenId::Form,
-        Screen::Confirm => ScreenId::Confirm,
-        Screen::Submitting => ScreenId::Submitting,
-        Screen::Done => ScreenId::Done,
-        Screen::ThankYou => ScreenId::ThankYou,
-        Screen::Pin => ScreenId::Pin,
-        Screen::Maintenance => ScreenId::Maintenance,
+        Screen::Attract => ui::ScreenId::Attract,
+        Screen::Welcome => ui::ScreenId::Welcome,
+        Screen::Identify => ui::ScreenId::Identify,
+        Screen::Home => ui::ScreenId::Home,
+        Screen::List => ui::ScreenId::List,
+        Screen::Detail => ui::ScreenId::Detail,
+        Screen::Form => ui::ScreenId::Form,
+        Screen::Confirm => ui::ScreenId::Confirm,
+        Screen::Submitting => ui::ScreenId::Submitting,
+        Screen::Done => ui::ScreenId::Done,
+        Screen::ThankYou => ui::ScreenId::ThankYou,
+        Screen::Pin => ui::ScreenId::Pin,
+        Screen::Maintenance => ui::ScreenId::Maintenance,
     }
 }
 
-pub fn kind_code(kind: Kind) -> &'static str {
+/// The language a screen's callback names.
+pub fn lang(lang: ui::Lang) -> Lang {
+    match lang {
+        ui::Lang::Zh => Lang::Zh,
+        ui::Lang::En => Lang::En,
+    }
+}
+
+fn notice(notice: Option<Notice>) -> ui::Notice {
+    match notice {
+        None => ui::Notice::None,
+        Some(Notice::LiftCard) => ui::Notice::LiftCard,
+        Some(Notice::NotLoginCode) => ui::Notice::NotLoginCode,
+        Some(Notice::ScanGarbled) => ui::Notice::ScanGarbled,
+        Some(Notice::ItemUnavailable) => ui::Notice::ItemUnavailable,
+        Some(Notice::SubmitFailed) => ui::Notice::SubmitFailed,
+    }
+}
+
+fn item_kind(kind: Kind) -> ui::ItemKind {
     match kind {
-        Kind::Online => "online",
-        Kind::PreApplication => "pre_application",
-        Kind::Info => "info",
-        Kind::Job => "job",
+        Kind::Online => ui::ItemKind::Online,
+        Kind::PreApplication => ui::ItemKind::PreApplication,
+        Kind::Info => ui::ItemKind::Info,
+        Kind::Job => ui::ItemKind::Job,
     }
 }
 
-/// The catalogue writes units in Chinese (`工作日`); the screen words them in the resident's
-/// language.
-fn time_limit(limit: Option<&kiosk_catalogue::model::TimeLimit>) -> TimeLimit {
-    let Some(l) = limit else { return TimeLimit::default() };
-    let unit = match l.unit.as_str() {
-        "工作日" => DayUnit::Working,
-        "自然日" | "日" | "天" => DayUnit::Calendar,
-        _ => DayUnit::Other,
+fn tiles(tiles: &[core::Tile]) -> ModelRc<ui::Tile> {
+    model(
+        tiles
+            .iter()
+            .map(|t| ui::Tile {
+                code: t.code.as_str().into(),
+                name: t.name.as_str().into(),
+                count: int(t.count),
+            })
+            .collect(),
+    )
+}
+
+fn time_limit(limit: Option<&core::TimeLimit>) -> ui::TimeLimit {
+    let Some(l) = limit else { return ui::TimeLimit::default() };
+    let (unit, unit_text) = match &l.unit {
+        core::DayUnit::Working => (ui::DayUnit::Working, ""),
+        core::DayUnit::Calendar => (ui::DayUnit::Calendar, ""),
+        core::DayUnit::Other(words) => (ui::DayUnit::Other, words.as_str()),
     };
-    TimeLimit { known: true, days: l.day as i32, unit, unit_text: l.unit.as_str().into() }
+    ui::TimeLimit { known: true, days: int(l.days), unit, unit_text: unit_text.into() }
 }
 
-fn detail(session: &Session, item: &Item, can_apply: bool) -> Detail {
-    let library = session.library();
-    let fees = item.fees.iter().map(|f| format!("{}：{}", f.name, f.standard)).collect::<Vec<_>>().join("；");
-    Detail {
-        name: item.task_name.as_str().into(),
-        code: item.task_code.as_str().into(),
-        department: library.department_name(&item.dept_code).unwrap_or(&item.dept_code).into(),
-        kind: kind_code(item.kind).into(),
-        conditions: item.accept_condition.as_str().into(),
-        steps: model(&item.handle_flow.iter().map(|s| SharedString::from(s.as_str())).collect::<Vec<_>>()),
+fn detail(d: &core::Detail) -> ui::Detail {
+    ui::Detail {
+        name: d.name.as_str().into(),
+        code: d.code.as_str().into(),
+        department: d.department.as_str().into(),
+        kind: item_kind(d.kind),
+        conditions: d.conditions.as_str().into(),
+        steps: strings(&d.steps),
         materials: model(
-            &item
-                .materials
+            d.materials
                 .iter()
-                .map(|m| Material {
-                    name: m.material_name.as_str().into(),
-                    form: format!("{}{}", m.material_type, m.material_format).into(),
-                    copies: m.page_num.max(1) as i32,
-                    required: m.is_need == "必要",
+                .map(|m| ui::Material {
+                    name: m.name.as_str().into(),
+                    form: m.form.as_str().into(),
+                    copies: int(m.copies),
+                    required: m.required,
                 })
-                .collect::<Vec<_>>(),
+                .collect(),
         ),
-        legal_limit: time_limit(item.anticipate.as_ref()),
-        promised_limit: time_limit(item.promise.as_ref()),
-        visits: item.limit_scene_num as i32,
-        free: !item.is_fee,
-        fees: fees.into(),
-        phone: item.link_way.as_str().into(),
-        address: item.transact_addr.as_str().into(),
-        hours: item.transact_time.as_str().into(),
-        can_apply,
+        legal_limit: time_limit(d.legal_limit.as_ref()),
+        promised_limit: time_limit(d.promised_limit.as_ref()),
+        visits: int(d.visits),
+        free: d.fees.is_empty(),
+        fees: d.fees.join("；").into(),
+        phone: d.phone.as_str().into(),
+        address: d.address.as_str().into(),
+        hours: d.hours.as_str().into(),
+        can_apply: d.can_apply,
     }
 }
 
-fn health(h: Health) -> &'static str {
-    match h {
-        Health::Ok => "ok",
-        Health::Warning => "warning",
-        Health::Down => "down",
-        Health::Unknown => "unknown",
+fn field_error(error: Option<FieldError>) -> ui::FieldError {
+    match error {
+        None => ui::FieldError::None,
+        Some(FieldError::Required) => ui::FieldError::Required,
+        Some(FieldError::TooShort(_)) => ui::FieldError::TooShort,
+        Some(FieldError::TooLong(_)) => ui::FieldError::TooLong,
+        Some(FieldError::IdNumberFormat) => ui::FieldError::IdFormat,
+        Some(FieldError::IdNumberCheck) => ui::FieldError::IdCheck,
+        Some(FieldError::Phone) => ui::FieldError::Phone,
+        Some(FieldError::Date) => ui::FieldError::Date,
+        Some(FieldError::Digits) => ui::FieldError::Digits,
+        Some(FieldError::Choice) => ui::FieldError::Choice,
+    }
+}
+
+fn fields(fields: &[core::Field]) -> ModelRc<ui::Field> {
+    model(
+        fields
+            .iter()
+            .map(|f| ui::Field {
+                label_zh: f.label_zh.as_str().into(),
+                label_en: f.label_en.as_str().into(),
+                value: f.value.as_str().into(),
+                prefilled: f.prefilled,
+                error: field_error(f.error),
+                limit: int(f.error.map_or(0, FieldError::limit)),
+                focused: f.focused,
+                required: f.required,
+                choices: strings(&f.choices),
+            })
+            .collect(),
+    )
+}
+
+fn rows(rows: &[core::Row]) -> ModelRc<ui::Row> {
+    model(
+        rows.iter()
+            .map(|r| ui::Row {
+                label_zh: r.label_zh.as_str().into(),
+                label_en: r.label_en.as_str().into(),
+                value: r.value.as_str().into(),
+            })
+            .collect(),
+    )
+}
+
+fn print_problem(problem: PrintProblem) -> ui::PrintProblem {
+    match problem {
+        PrintProblem::Paper => ui::PrintProblem::Paper,
+        PrintProblem::Cover => ui::PrintProblem::Cover,
+        PrintProblem::Offline => ui::PrintProblem::Offline,
+        PrintProblem::Fault => ui::PrintProblem::Fault,
     }
 }
 
@@ -171,308 +248,261 @@ pub fn slip_image(slip: &kiosk_escpos::Slip) -> Image {
     Image::from_rgb8(buffer)
 }
 
-impl View {
-    pub fn render(&mut self, app: &App, ui: &AppWindow) {
-        let s = &app.session;
-        let api = ui.global::<Api>();
-        if self.lang != Some(s.lang) {
-            self.lang = Some(s.lang);
-            if let Err(e) = slint::select_bundled_translation(s.lang.code()) {
-                tracing::warn!(error = %e, "translation not available");
-            }
-        }
-        api.set_lang(if s.lang == kiosk_app::Lang::En { "en".into() } else { "zh".into() });
-        ui.global::<Theme>().set_elder(s.elder);
-        api.set_screen(screen_id(s.screen));
-        api.set_notice(s.notice.map(|n| n.code()).unwrap_or_default().into());
-        api.set_idle_seconds_left(match s.idle_warning() {
-            Some(left) => left as i32,
-            None => 0,
-        });
-        let library = s.library();
-        api.set_sample_catalogue(library.is_sample());
-        api.set_catalogue_version(library.version().into());
-        api.set_kiosk_id(s.config().kiosk_id.as_str().into());
-        api.set_offline(s.devices.offline);
-        api.set_pending(s.devices.pending as i32);
-        api.set_reader_ok(s.devices.reader != Health::Down);
-        api.set_printer_ok(s.devices.printer != Health::Down);
-
-        if self.library_version != library.version() {
-            self.library_version = library.version().to_owned();
-            self.topics.clear();
-            self.departments.clear();
-        }
-        if s.screen == Screen::Home {
-            let topics = library
-                .topics()
-                .iter()
-                .map(|t| Tile {
-                    code: t.code.as_str().into(),
-                    name: t.name.as_str().into(),
-                    count: library.by_topic(&t.code).len() as i32,
-                })
-                .collect();
-            update(&mut self.topics, topics, |m| api.set_topics(m));
-            let departments = library
-                .departments()
-                .iter()
-                .map(|d| Tile {
-                    code: d.code.as_str().into(),
-                    name: d.name.as_str().into(),
-                    count: library.by_department(&d.code).len() as i32,
-                })
-                .collect();
-            update(&mut self.departments, departments, |m| api.set_departments(m));
-        }
-
-        if s.screen == Screen::List {
-            let (kind, title) = match &s.list_source {
-                ListSource::Topic(code) => ("topic", library.topic_name(code).unwrap_or(code).to_owned()),
-                ListSource::Department(code) => {
-                    ("department", library.department_name(code).unwrap_or(code).to_owned())
-                }
-                ListSource::Search => ("search", String::new()),
-            };
-            api.set_list_kind(kind.into());
-            api.set_list_title(title.into());
-            api.set_query(s.query.as_str().into());
-            api.set_page(s.page as i32);
-            api.set_pages(s.pages() as i32);
-            api.set_hit_count(s.hits().len() as i32);
-            let rows = s
-                .page_hits()
-                .iter()
-                .map(|&i| {
-                    let summary = library.summary(i);
-                    ItemRow {
-                        index: i as i32,
-                        name: summary.task_name.as_str().into(),
-                        department: library
-                            .department_name(&summary.dept_code)
-                            .unwrap_or(&summary.dept_code)
-                            .into(),
-                        kind: kind_code(summary.kind).into(),
-                    }
-                })
-                .collect();
-            update(&mut self.items, rows, |m| api.set_items(m));
-        }
-
-        if let Some(item) = s.item() {
-            api.set_item_name(item.task_name.as_str().into());
-            if self.detail_of.as_deref() != Some(item.task_code.as_str()) {
-                self.detail_of = Some(item.task_code.clone());
-                api.set_detail(detail(s, item, s.can_apply()));
-                api.set_pre_application(item.kind == Kind::PreApplication);
-                api.set_visit_address(item.transact_addr.as_str().into());
-            }
-        } else {
-            self.detail_of = None;
-        }
-
-        if let Some(form) = s.form() {
-            let fields = form
-                .fields
-                .iter()
-                .enumerate()
-                .map(|(i, f)| Field {
-                    label_zh: f.label_zh.as_str().into(),
-                    label_en: f.label_en.as_str().into(),
-                    value: form.shown_value(i).into(),
-                    prefilled: form.is_prefilled(i),
-                    error: form.error(i).map(|e| e.code()).unwrap_or_default().into(),
-                    limit: form.error(i).map_or(0, |e| e.limit() as i32),
-                    focused: i == form.focus,
-                    required: f.required,
-                    choices: model(
-                        &f.choices.iter().map(|c| SharedString::from(c.as_str())).collect::<Vec<_>>(),
-                    ),
-                })
-                .collect();
-            update(&mut self.fields, fields, |m| api.set_fields(m));
-            api.set_keyboard(
-                match s.keyboard() {
-                    Keyboard::Chinese => "chinese",
-                    Keyboard::Digits => "digits",
-                    Keyboard::Choices => "choices",
-                }
-                .into(),
-            );
-            api.set_composing(s.composer.letters().into());
-            let candidates =
-                s.composer.candidates().into_iter().map(|c| SharedString::from(c.to_string())).collect();
-            update(&mut self.candidates, candidates, |m| api.set_candidates(m));
-            api.set_more_candidates(s.composer.has_more());
-            let confirm = s
-                .confirm_rows()
-                .into_iter()
-                .map(|(zh, en, value)| Row { label_zh: zh.into(), label_en: en.into(), value: value.into() })
-                .collect();
-            update(&mut self.confirm, confirm, |m| api.set_confirm_rows(m));
-        } else {
-            // Nothing of a finished form stays in the UI's models.
-            update(&mut self.fields, Vec::new(), |m| api.set_fields(m));
-            update(&mut self.confirm, Vec::new(), |m| api.set_confirm_rows(m));
-        }
-
-        match s.submission() {
-            Some(sub) => {
-                api.set_print_state(
-                    match &sub.printing {
-                        Printing::Waiting => "waiting",
-                        Printing::Printing => "printing",
-                        Printing::Printed => "printed",
-                        Printing::Failed(_) => "failed",
-                    }
-                    .into(),
-                );
-                api.set_print_problem(app.print_problem.map(|p| p.code()).unwrap_or_default().into());
-                api.set_filed(sub.receipt.case_number.is_some());
-                api.set_reference(sub.receipt.reference().into());
-                let ready = sub.printing != Printing::Waiting;
-                let key = format!("{}{ready}", sub.receipt.reference());
-                if self.slip_of.as_deref() != Some(key.as_str()) {
-                    self.slip_of = Some(key);
-                    api.set_tracking_qr(qr_image(&sub.receipt.tracking_url(), 8));
-                    api.set_slip_preview(if ready {
-                        slip_image(&sub.receipt.preview())
-                    } else {
-                        Image::default()
-                    });
-                }
-            }
-            None if self.slip_of.is_some() => {
-                self.slip_of = None;
-                api.set_reference(SharedString::new());
-                api.set_tracking_qr(Image::default());
-                api.set_slip_preview(Image::default());
-            }
-            None => {}
-        }
-
-        api.set_pin_length(s.pin_digits() as i32);
-        let (message, left, minutes) = match (s.pin_locked, s.pin_message) {
-            (Some(d), _) => ("locked", 0, d.as_secs().div_ceil(60) as i32),
-            (None, Some(kiosk_app::pin::Outcome::Wrong(left))) => ("wrong", left as i32, 0),
-            _ => ("", 0, 0),
-        };
-        api.set_pin_message(message.into());
-        api.set_pin_tries_left(left);
-        api.set_pin_locked_minutes(minutes);
-
-        if s.screen == Screen::Maintenance {
-            update(&mut self.devices, maintenance_rows(app), |m| api.set_device_rows(m));
-            let logs = app.log.tail(14).into_iter().map(SharedString::from).collect();
-            update(&mut self.logs, logs, |m| api.set_log_lines(m));
-            api.set_self_test_result(self_test(&app.self_test));
-        }
+fn row_key(key: RowKey) -> ui::DeviceKey {
+    match key {
+        RowKey::Reader => ui::DeviceKey::Reader,
+        RowKey::Printer => ui::DeviceKey::Printer,
+        RowKey::Scanner => ui::DeviceKey::Scanner,
+        RowKey::Outbox => ui::DeviceKey::Outbox,
+        RowKey::Uploads => ui::DeviceKey::Uploads,
+        RowKey::Catalogue => ui::DeviceKey::Catalogue,
+        RowKey::Clock => ui::DeviceKey::Clock,
+        RowKey::CatalogueUpdate => ui::DeviceKey::CatalogueUpdate,
+        RowKey::Kiosk => ui::DeviceKey::Kiosk,
+        RowKey::Version => ui::DeviceKey::Version,
     }
+}
+
+fn row_health(health: RowHealth) -> ui::RowHealth {
+    match health {
+        RowHealth::Ok => ui::RowHealth::Ok,
+        RowHealth::Warning => ui::RowHealth::Warning,
+        RowHealth::Down => ui::RowHealth::Down,
+        RowHealth::Unknown => ui::RowHealth::Unknown,
+        RowHealth::Info => ui::RowHealth::Info,
+    }
+}
+
+fn device_rows(rows: &[core::DeviceRow]) -> ModelRc<ui::DeviceRow> {
+    model(
+        rows.iter()
+            .map(|r| ui::DeviceRow {
+                key: row_key(r.key),
+                health: row_health(r.health),
+                detail: r.detail.as_str().into(),
+                figures: model(r.figures.iter().map(|&n| int(n)).collect()),
+                note: r.note.as_str().into(),
+            })
+            .collect(),
+    )
 }
 
 /// The last self-test as the screen words it: codes and data, no words.
-fn self_test(test: &SelfTest) -> SelfTestResult {
-    let (code, what, detail, count) = match test {
-        SelfTest::None => (SelfTestCode::None, "", String::new(), 0),
-        SelfTest::Printing => (SelfTestCode::Printing, "", String::new(), 0),
-        SelfTest::NoPrinter => (SelfTestCode::NoPrinter, "", String::new(), 0),
-        SelfTest::PlaceCard => (SelfTestCode::PlaceCard, "", String::new(), 0),
-        SelfTest::ScanCode => (SelfTestCode::ScanCode, "", String::new(), 0),
+fn self_test(test: &SelfTest) -> ui::SelfTestResult {
+    let mut r = ui::SelfTestResult::default();
+    r.code = match test {
+        SelfTest::None => ui::SelfTestCode::None,
+        SelfTest::Printing => ui::SelfTestCode::Printing,
+        SelfTest::NoPrinter => ui::SelfTestCode::NoPrinter,
+        SelfTest::PlaceCard => ui::SelfTestCode::PlaceCard,
+        SelfTest::ScanCode => ui::SelfTestCode::ScanCode,
         SelfTest::CardRead { kind, masked_name } => {
-            (SelfTestCode::CardRead, kind.key(), masked_name.clone(), 0)
+            r.card = match kind {
+                CardKind::Resident => ui::CardKind::Resident,
+                CardKind::HmtPermit => ui::CardKind::HmtPermit,
+                CardKind::Foreigner2017 | CardKind::Foreigner2023 => ui::CardKind::Foreigner,
+            };
+            r.detail = masked_name.as_str().into();
+            ui::SelfTestCode::CardRead
         }
         SelfTest::ScanRead { kind, chars } => {
-            let kind = match kind {
-                ScanKind::Url => "url",
-                ScanKind::Digits => "digits",
-                ScanKind::LoginCode => "login_code",
-                ScanKind::Text => "text",
+            r.scan = match kind {
+                ScanKind::Url => ui::ScanKind::Url,
+                ScanKind::Digits => ui::ScanKind::Digits,
+                ScanKind::LoginCode => ui::ScanKind::LoginCode,
+                ScanKind::Text => ui::ScanKind::Text,
             };
-            (SelfTestCode::ScanRead, kind, String::new(), i32::try_from(*chars).unwrap_or(i32::MAX))
+            r.count = int(*chars);
+            ui::SelfTestCode::ScanRead
         }
         SelfTest::ScanRefused(why) => {
-            let why = match why {
-                Rejection::InvalidUtf8 => "invalid_utf8",
-                Rejection::Binary => "binary",
-                Rejection::TooLong => "too_long",
-                Rejection::Empty => "empty",
+            r.refusal = match why {
+                Rejection::InvalidUtf8 => ui::ScanRefusal::InvalidUtf8,
+                Rejection::Binary => ui::ScanRefusal::Binary,
+                Rejection::TooLong => ui::ScanRefusal::TooLong,
+                Rejection::Empty => ui::ScanRefusal::Empty,
             };
-            (SelfTestCode::ScanRefused, why, String::new(), 0)
+            ui::SelfTestCode::ScanRefused
         }
-        SelfTest::SlipPrinted => (SelfTestCode::SlipPrinted, "", String::new(), 0),
-        SelfTest::SlipFailed(words) => (SelfTestCode::SlipFailed, "", words.clone(), 0),
+        SelfTest::SlipPrinted => ui::SelfTestCode::SlipPrinted,
+        SelfTest::SlipFailed(words) => {
+            r.detail = words.as_str().into();
+            ui::SelfTestCode::SlipFailed
+        }
     };
-    SelfTestResult { code, what: what.into(), detail: detail.into(), count }
+    r
 }
 
-/// The maintenance screen's rows: the words are the screen's (`Texts.device-detail`), the data
-/// comes from here: the devices' and the agent's own words, figures and times.
-fn maintenance_rows(app: &App) -> Vec<DeviceRow> {
-    let s = &app.session;
-    let d = &s.devices;
-    let row = |key: &str, health: &str, detail: String| DeviceRow {
-        key: key.into(),
-        health: health.into(),
-        detail: detail.into(),
-        figures: ModelRc::default(),
-        note: SharedString::default(),
-    };
-    let with = |row: DeviceRow, figures: &[i64], note: Option<String>| DeviceRow {
-        figures: model(&figures.iter().map(|&n| i32::try_from(n).unwrap_or(i32::MAX)).collect::<Vec<_>>()),
-        note: note.unwrap_or_default().into(),
-        ..row
-    };
-    let (stats, states) = (&app.queue.stats, &app.queue.parts);
-    // The agent's words for why uploads do not get through (a wrong address, refused
-    // credentials), for the technician in front of the kiosk.
-    let upload_problem =
-        states.get(&Part::Uploads).filter(|s| s.health != PartHealth::Ok).map(|s| s.detail.clone());
-    let last_upload = app.queue.last_upload_ms.map(kiosk_app::receipt::cst_ms);
-    let mut rows = vec![
-        row("reader", health(d.reader), d.reader_detail.clone()),
-        row("printer", health(d.printer), d.printer_detail.clone()),
-        row("scanner", health(d.scanner), d.scanner_detail.clone()),
-        with(
-            row("outbox", if stats.dead + stats.quarantined > 0 { "warning" } else { "ok" }, String::new()),
-            &[
-                (stats.pending + stats.in_flight) as i64,
-                stats.acked as i64,
-                stats.dead as i64,
-                stats.quarantined as i64,
-                stats.oldest_pending_ms.map_or(-1, |ms| ms / 1000),
-            ],
-            None,
-        ),
-        with(
-            row(
-                "uploads",
-                match (d.offline, &upload_problem) {
-                    (true, _) => "down",
-                    (false, Some(_)) => "warning",
-                    (false, None) => "ok",
-                },
-                upload_problem.clone().unwrap_or_default(),
-            ),
-            &[i64::from(d.offline)],
-            last_upload,
-        ),
-        with(
-            row("catalogue", "info", s.library().version().to_owned()),
-            &[s.library().len() as i64],
-            s.pending_version().map(str::to_owned),
-        ),
-    ];
-    for part in [Part::Clock, Part::CatalogueUpdate] {
-        if let Some(state) = states.get(&part) {
-            let health = match state.health {
-                PartHealth::Ok => "ok",
-                PartHealth::Warning => "warning",
-                PartHealth::Fault => "down",
-            };
-            rows.push(row(part.as_str(), health, state.detail.clone()));
+impl View {
+    pub fn render(&mut self, view: &CoreView, ui: &AppWindow) {
+        let frame = &view.frame;
+        let nav = ui.global::<Navigation>();
+        if self.lang != Some(frame.lang) {
+            self.lang = Some(frame.lang);
+            if let Err(e) = slint::select_bundled_translation(frame.lang.code()) {
+                tracing::warn!(error = %e, "translation not available");
+            }
+        }
+        nav.set_lang(match frame.lang {
+            Lang::Zh => ui::Lang::Zh,
+            Lang::En => ui::Lang::En,
+        });
+        ui.global::<Theme>().set_elder(frame.elder);
+        nav.set_screen(screen_id(frame.screen));
+        nav.set_notice(notice(frame.notice));
+        nav.set_idle_seconds_left(frame.idle_seconds_left.map_or(0, int));
+        nav.set_sample_catalogue(frame.sample_catalogue);
+        nav.set_catalogue_version(frame.catalogue_version.as_str().into());
+        nav.set_kiosk_id(frame.kiosk_id.as_str().into());
+        nav.set_offline(frame.offline);
+        nav.set_pending(int(frame.pending));
+        nav.set_reader_ok(frame.reader_ok);
+        nav.set_printer_ok(frame.printer_ok);
+
+        let search = ui.global::<Search>();
+        let app = ui.global::<Application>();
+        match &view.page {
+            Page::Home(home) => {
+                if let Some(home) = changed(&mut self.home, home.clone()) {
+                    search.set_topics(tiles(&home.topics));
+                    search.set_departments(tiles(&home.departments));
+                }
+            }
+            Page::List(list) => {
+                if let Some(list) = changed(&mut self.list, list.clone()) {
+                    search.set_list_kind(match list.kind {
+                        core::ListKind::Topic => ui::ListKind::Topic,
+                        core::ListKind::Department => ui::ListKind::Department,
+                        core::ListKind::Search => ui::ListKind::Search,
+                    });
+                    search.set_list_title(list.title.as_str().into());
+                    search.set_query(list.query.as_str().into());
+                    search.set_page(int(list.page));
+                    search.set_pages(int(list.pages));
+                    search.set_hit_count(int(list.hits));
+                    search.set_items(model(
+                        list.rows
+                            .iter()
+                            .map(|r| ui::ItemRow {
+                                index: int(r.index),
+                                name: r.name.as_str().into(),
+                                department: r.department.as_str().into(),
+                                kind: item_kind(r.kind),
+                            })
+                            .collect(),
+                    ));
+                }
+            }
+            Page::Detail(d) => {
+                if let Some(d) = changed(&mut self.detail, (**d).clone()) {
+                    search.set_detail(detail(d));
+                }
+            }
+            Page::Form(form) => {
+                if let Some(form) = changed(&mut self.form, form.clone()) {
+                    app.set_item_name(form.item_name.as_str().into());
+                    app.set_fields(fields(&form.fields));
+                    app.set_keyboard(match form.keyboard {
+                        Keyboard::Chinese => ui::KeyboardMode::Chinese,
+                        Keyboard::Digits => ui::KeyboardMode::Digits,
+                        Keyboard::Choices => ui::KeyboardMode::Choices,
+                    });
+                    app.set_composing(form.composing.as_str().into());
+                    app.set_candidates(model(
+                        form.candidates.iter().map(|c| SharedString::from(c.to_string())).collect(),
+                    ));
+                    app.set_more_candidates(form.more_candidates);
+                }
+            }
+            Page::Confirm(confirm) => {
+                if let Some(confirm) = changed(&mut self.confirm, confirm.clone()) {
+                    app.set_item_name(confirm.item_name.as_str().into());
+                    app.set_confirm_rows(rows(&confirm.rows));
+                }
+            }
+            Page::Receipt(receipt) => self.receipt(receipt, &app),
+            Page::Pin(pin) => {
+                let m = ui.global::<Maintenance>();
+                m.set_pin_length(int(pin.digits));
+                let (message, left, minutes) = match pin.message {
+                    PinMessage::None => (ui::PinMessage::None, 0, 0),
+                    PinMessage::Wrong { tries_left } => (ui::PinMessage::Wrong, int(tries_left), 0),
+                    PinMessage::Locked { minutes } => (ui::PinMessage::Locked, 0, int(minutes)),
+                };
+                m.set_pin_message(message);
+                m.set_pin_tries_left(left);
+                m.set_pin_locked_minutes(minutes);
+            }
+            Page::Maintenance(maintenance) => {
+                if let Some(maintenance) = changed(&mut self.maintenance, maintenance.clone()) {
+                    let m = ui.global::<Maintenance>();
+                    m.set_device_rows(device_rows(&maintenance.rows));
+                    m.set_log_lines(strings(&maintenance.log));
+                    m.set_self_test_result(self_test(&maintenance.self_test));
+                }
+            }
+            Page::Plain => {}
+        }
+        self.forget_left_behind(view, ui);
+    }
+
+    fn receipt(&mut self, receipt: &core::Receipt, app: &Application<'_>) {
+        app.set_reference(receipt.reference.as_str().into());
+        app.set_filed(receipt.filed);
+        app.set_pre_application(receipt.pre_application);
+        app.set_visit_address(receipt.visit_address.as_str().into());
+        let (state, problem) = match receipt.print {
+            PrintState::Waiting => (ui::PrintState::Waiting, ui::PrintProblem::None),
+            PrintState::Printing => (ui::PrintState::Printing, ui::PrintProblem::None),
+            PrintState::Printed => (ui::PrintState::Printed, ui::PrintProblem::None),
+            PrintState::Failed(p) => (ui::PrintState::Failed, print_problem(p)),
+        };
+        app.set_print_state(state);
+        app.set_print_problem(problem);
+        let key = (receipt.reference.clone(), receipt.slip.is_some());
+        if self.slip_of.as_ref() != Some(&key) {
+            self.slip_of = Some(key);
+            app.set_tracking_qr(qr_image(&receipt.tracking_url, 8));
+            app.set_slip_preview(receipt.slip.as_ref().map(slip_image).unwrap_or_default());
         }
     }
-    rows.push(row("kiosk", "info", s.config().kiosk_id.clone()));
-    rows.push(with(row("version", "info", app.software_version.to_string()), &[s.sessions as i64], None));
-    rows
+
+    /// Nothing of a finished form or slip stays in the screens' models once the session moved
+    /// past it.
+    fn forget_left_behind(&mut self, view: &CoreView, ui: &AppWindow) {
+        let app = ui.global::<Application>();
+        let in_application = matches!(view.page, Page::Form(_) | Page::Confirm(_) | Page::Receipt(_));
+        if !matches!(view.page, Page::Form(_)) && self.form.take().is_some() {
+            app.set_fields(ModelRc::default());
+            app.set_composing(SharedString::new());
+            app.set_candidates(ModelRc::default());
+        }
+        if !matches!(view.page, Page::Confirm(_)) && self.confirm.take().is_some() {
+            app.set_confirm_rows(ModelRc::default());
+        }
+        if !matches!(view.page, Page::Receipt(_)) && self.slip_of.take().is_some() {
+            app.set_reference(SharedString::new());
+            app.set_tracking_qr(Image::default());
+            app.set_slip_preview(Image::default());
+        }
+        if !in_application {
+            app.set_item_name(SharedString::new());
+        }
+        // The list and details are no personal data, but a new catalogue or a new session
+        // must show fresh ones: forget what was shown when the page is gone.
+        if !matches!(view.page, Page::Home(_)) {
+            self.home = None;
+        }
+        if !matches!(view.page, Page::List(_)) {
+            self.list = None;
+        }
+        if !matches!(view.page, Page::Detail(_)) {
+            self.detail = None;
+        }
+        if !matches!(view.page, Page::Maintenance(_)) && self.maintenance.take().is_some() {
+            let m = ui.global::<Maintenance>();
+            m.set_log_lines(ModelRc::default());
+            m.set_self_test_result(ui::SelfTestResult::default());
+        }
+    }
 }

@@ -17,7 +17,10 @@ use kiosk_outbox::{Options, Outbox, State};
 use kiosk_ui::demo::DemoRig;
 use kiosk_ui::devices::Devices;
 use kiosk_ui::logbuf::LogBuffer;
-use kiosk_ui::ui::{Api, ScreenId, SelfTestCode};
+use kiosk_ui::ui::{
+    Application, DeviceKey, FieldError, Maintenance, Navigation, Notice, PrintProblem, PrintState, RowHealth,
+    ScreenId, Search, SelfTestCode,
+};
 use kiosk_ui::{App, Kiosk};
 use slint::{ComponentHandle, Model};
 use tracing_subscriber::prelude::*;
@@ -35,7 +38,7 @@ fn until(kiosk: &Kiosk, what: &str, done: impl Fn(&Kiosk) -> bool) {
 }
 
 fn screen(kiosk: &Kiosk) -> ScreenId {
-    kiosk.ui.global::<Api>().get_screen()
+    kiosk.ui.global::<Navigation>().get_screen()
 }
 
 /// The button or input field labelled `label`: what a finger can press, not a text that
@@ -107,7 +110,7 @@ fn a_resident_applies_on_screen_and_is_wiped() {
 
     // A card placed badly is asked to be placed again; then it is read by the real driver.
     press(&kiosk, "证件放置不当");
-    until(&kiosk, "the re-place prompt", |k| k.ui.global::<Api>().get_notice() == "lift_card");
+    until(&kiosk, "the re-place prompt", |k| k.ui.global::<Navigation>().get_notice() == Notice::LiftCard);
     press(&kiosk, "放置居民身份证");
     until(&kiosk, "the card to be read", |k| screen(k) == ScreenId::Home);
     let card = kiosk_idcard::sim::sample_cards().into_iter().find(|(n, _)| *n == "resident").unwrap().1;
@@ -117,31 +120,31 @@ fn a_resident_applies_on_screen_and_is_wiped() {
     for key in ["s", "b", "c", "x"] {
         press(&kiosk, key);
     }
-    assert_eq!(kiosk.ui.global::<Api>().get_query(), "sbcx");
+    assert_eq!(kiosk.ui.global::<Search>().get_query(), "sbcx");
     press(&kiosk, "个人参保证明打印");
     assert_eq!(screen(&kiosk), ScreenId::Detail);
     press(&kiosk, "开始申请");
     assert_eq!(screen(&kiosk), ScreenId::Form);
-    let fields = kiosk.ui.global::<Api>().get_fields();
+    let fields = kiosk.ui.global::<Application>().get_fields();
     let name = fields.iter().find(|f| f.label_zh == "姓名").unwrap();
     assert!(name.prefilled && name.value == kiosk_pii::mask_name(&card.name), "pre-filled and masked");
     // Nothing chosen yet: the form says what is missing, in plain words.
     press(&kiosk, "下一步：核对并提交");
     assert_eq!(screen(&kiosk), ScreenId::Form);
-    assert!(kiosk.ui.global::<Api>().get_fields().iter().any(|f| f.error == "required"));
+    assert!(kiosk.ui.global::<Application>().get_fields().iter().any(|f| f.error == FieldError::Required));
     press(&kiosk, "2025");
     press(&kiosk, "下一步：核对并提交");
     assert_eq!(screen(&kiosk), ScreenId::Confirm);
     let shown: String =
-        kiosk.ui.global::<Api>().get_confirm_rows().iter().map(|r| r.value.to_string()).collect();
+        kiosk.ui.global::<Application>().get_confirm_rows().iter().map(|r| r.value.to_string()).collect();
     assert!(shown.contains(&kiosk_pii::mask_id_number(&card.id_number)), "{shown}");
     assert!(!shown.contains(&card.id_number) && !shown.contains(&card.name));
 
     press(&kiosk, "确认提交");
     until(&kiosk, "the slip", |k| screen(k) == ScreenId::Done);
-    let api = kiosk.ui.global::<Api>();
+    let api = kiosk.ui.global::<Application>();
     assert!(api.get_filed(), "the agent uploaded it and the case number came back before printing");
-    assert_eq!(api.get_print_state(), "printed");
+    assert_eq!(api.get_print_state(), PrintState::Printed);
     let case = api.get_reference().to_string();
     assert!(api.get_tracking_qr().size().width > 0 && api.get_slip_preview().size().height > 0);
 
@@ -173,14 +176,14 @@ fn a_resident_applies_on_screen_and_is_wiped() {
     assert_eq!(screen(&kiosk), ScreenId::Attract);
     {
         let app = kiosk.app.borrow();
-        assert_eq!(app.session.screen, Screen::Attract);
+        assert_eq!(app.session.screen(), Screen::Attract);
         assert!(
             app.session.identity().is_none()
                 && app.session.form().is_none()
                 && app.session.submission().is_none()
         );
     }
-    let api = kiosk.ui.global::<Api>();
+    let api = kiosk.ui.global::<Application>();
     assert_eq!(api.get_fields().row_count(), 0, "no form values left in the screens' models");
     assert_eq!(api.get_confirm_rows().row_count(), 0);
     assert!(api.get_reference().is_empty());
@@ -199,14 +202,14 @@ fn a_resident_applies_on_screen_and_is_wiped() {
     press(&kiosk, "个人参保证明打印");
     press(&kiosk, "开始申请");
     assert!(
-        kiosk.ui.global::<Api>().get_fields().iter().all(|f| !f.prefilled),
+        kiosk.ui.global::<Application>().get_fields().iter().all(|f| !f.prefilled),
         "no pre-fill from a login code"
     );
     press(&kiosk, "姓名");
     for key in ["z", "h", "a", "n", "g"] {
         press(&kiosk, key);
     }
-    assert_eq!(kiosk.ui.global::<Api>().get_composing(), "zhang");
+    assert_eq!(kiosk.ui.global::<Application>().get_composing(), "zhang");
     press(&kiosk, "张");
     press(&kiosk, "s");
     press(&kiosk, "a");
@@ -224,17 +227,17 @@ fn a_resident_applies_on_screen_and_is_wiped() {
         screen(&kiosk),
         ScreenId::Confirm,
         "{:?}",
-        kiosk.ui.global::<Api>().get_fields().iter().map(|f| (f.value, f.error)).collect::<Vec<_>>()
+        kiosk.ui.global::<Application>().get_fields().iter().map(|f| (f.value, f.error)).collect::<Vec<_>>()
     );
     let shown: String =
-        kiosk.ui.global::<Api>().get_confirm_rows().iter().map(|r| r.value.to_string()).collect();
+        kiosk.ui.global::<Application>().get_confirm_rows().iter().map(|r| r.value.to_string()).collect();
     assert!(shown.contains("张*") && shown.contains("1101**********002X"), "{shown}");
     press(&kiosk, "打印机缺纸");
     press(&kiosk, "确认提交");
     until(&kiosk, "the done screen", |k| screen(k) == ScreenId::Done);
-    let api = kiosk.ui.global::<Api>();
-    assert_eq!(api.get_print_state(), "failed");
-    assert_eq!(api.get_print_problem(), "paper");
+    let api = kiosk.ui.global::<Application>();
+    assert_eq!(api.get_print_state(), PrintState::Failed);
+    assert_eq!(api.get_print_problem(), PrintProblem::Paper);
     assert!(!api.get_reference().is_empty() && api.get_tracking_qr().size().width > 0);
     let devices = kiosk.app.borrow().outbox.part_states().unwrap();
     assert!(
@@ -262,16 +265,17 @@ fn a_resident_applies_on_screen_and_is_wiped() {
     for d in kiosk_ui::demo::DEMO_PIN.chars() {
         press(&kiosk, &d.to_string());
     }
-    assert_eq!(kiosk.ui.global::<Api>().get_pin_length(), 4);
+    assert_eq!(kiosk.ui.global::<Maintenance>().get_pin_length(), 4);
     press(&kiosk, "确定");
     until(&kiosk, "the PIN check", |k| screen(k) == ScreenId::Maintenance);
-    let rows: Vec<_> = kiosk.ui.global::<Api>().get_device_rows().iter().collect();
-    let health = |key: &str| rows.iter().find(|r| r.key == key).map(|r| r.health.to_string());
-    assert_eq!(health("reader").as_deref(), Some("ok"), "{rows:?}");
-    assert_eq!(health("scanner").as_deref(), Some("ok"), "{rows:?}");
-    let uploads = rows.iter().find(|r| r.key == "uploads").unwrap();
+    let rows: Vec<_> = kiosk.ui.global::<Maintenance>().get_device_rows().iter().collect();
+    let health = |key: DeviceKey| rows.iter().find(|r| r.key == key).map(|r| r.health);
+    assert_eq!(health(DeviceKey::Reader), Some(RowHealth::Ok), "{rows:?}");
+    assert_eq!(health(DeviceKey::Scanner), Some(RowHealth::Ok), "{rows:?}");
+    let uploads = rows.iter().find(|r| r.key == DeviceKey::Uploads).unwrap();
     assert!(!uploads.note.is_empty(), "the last upload's time is shown: {uploads:?}");
-    let logs: Vec<String> = kiosk.ui.global::<Api>().get_log_lines().iter().map(|l| l.to_string()).collect();
+    let logs: Vec<String> =
+        kiosk.ui.global::<Maintenance>().get_log_lines().iter().map(|l| l.to_string()).collect();
     for line in &logs {
         assert!(
             !line.contains(&card.name) && !line.contains(&card.id_number),
@@ -282,7 +286,7 @@ fn a_resident_applies_on_screen_and_is_wiped() {
     let printed_before = rig.printer.sim().printed().len();
     press(&kiosk, "打印测试单");
     until(&kiosk, "the test slip", |k| {
-        k.ui.global::<Api>().get_self_test_result().code == SelfTestCode::SlipPrinted
+        k.ui.global::<Maintenance>().get_self_test_result().code == SelfTestCode::SlipPrinted
     });
     assert!(rig.printer.sim().printed().len() > printed_before);
     press(&kiosk, "关闭");
@@ -290,8 +294,8 @@ fn a_resident_applies_on_screen_and_is_wiped() {
 
     // Rare name characters are drawn: with the font they change the pixels, without it they
     // would render as nothing at all.
-    let api = kiosk.ui.global::<Api>();
-    api.set_screen(ScreenId::Confirm);
+    kiosk.ui.global::<Navigation>().set_screen(ScreenId::Confirm);
+    let api = kiosk.ui.global::<Application>();
     api.set_item_name("".into());
     let blank = kiosk.ui.window().take_snapshot().unwrap();
     api.set_item_name("𠮷䶮".into());
@@ -304,7 +308,7 @@ fn a_resident_applies_on_screen_and_is_wiped() {
     kiosk.app.borrow_mut().session.wipe(Instant::now());
     let v2 = rig.publish_update().unwrap();
     until(&kiosk, "the new release on the idle kiosk", |k| version(k) == v2);
-    assert_eq!(kiosk.ui.global::<Api>().get_catalogue_version(), v2.as_str());
+    assert_eq!(kiosk.ui.global::<Navigation>().get_catalogue_version(), v2.as_str());
     // ...but not under a resident's finger: the next one waits for the session to end.
     press(&kiosk, "轻触开始办理 · Touch to start");
     let v3 = rig.publish_update().unwrap();

@@ -3,7 +3,10 @@
 
 mod common;
 
-use kiosk_ui::ui::{AppWindow, DayUnit, DeviceRow, SelfTestCode, SelfTestResult, Texts, TimeLimit};
+use kiosk_ui::ui::{
+    AppWindow, CardKind, DayUnit, DeviceKey, DeviceRow, RowHealth, SelfTestCode, SelfTestResult, Texts,
+    TimeLimit,
+};
 use slint::{ComponentHandle, ModelRc, VecModel};
 
 fn has_han(s: &str) -> bool {
@@ -18,18 +21,18 @@ fn the_screens_word_the_data_rust_hands_them() {
     let same_day = TimeLimit { known: true, days: 0, unit: DayUnit::Working, unit_text: "工作日".into() };
     let five = TimeLimit { days: 5, ..same_day.clone() };
     let outbox = DeviceRow {
-        key: "outbox".into(),
-        health: "ok".into(),
+        key: DeviceKey::Outbox,
+        health: RowHealth::Ok,
         detail: "".into(),
         figures: ModelRc::new(VecModel::from(vec![3, 10, 0, 1, 42])),
         note: "".into(),
     };
-    let reader = DeviceRow { key: "reader".into(), figures: ModelRc::default(), ..outbox.clone() };
+    let reader = DeviceRow { key: DeviceKey::Reader, figures: ModelRc::default(), ..outbox.clone() };
     let test = SelfTestResult {
         code: SelfTestCode::CardRead,
-        what: "resident".into(),
+        card: CardKind::Resident,
         detail: "张*".into(),
-        count: 0,
+        ..SelfTestResult::default()
     };
 
     slint::select_bundled_translation("en").unwrap();

@@ -25,15 +25,6 @@ pub enum PrintProblem {
 }
 
 impl PrintProblem {
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Paper => "paper",
-            Self::Cover => "cover",
-            Self::Offline => "offline",
-            Self::Fault => "fault",
-        }
-    }
-
     fn of_status(status: &PrinterStatus) -> Self {
         if status.paper == Paper::End {
             Self::Paper

@@ -9,7 +9,7 @@ use zeroize::Zeroizing;
 
 use crate::identity::Identity;
 
-/// Why a value is not accepted. [`FieldError::code`] is the key the screens translate.
+/// Why a value is not accepted; the screens word it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FieldError {
     Required,
@@ -26,20 +26,6 @@ pub enum FieldError {
 }
 
 impl FieldError {
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Required => "required",
-            Self::TooShort(_) => "too_short",
-            Self::TooLong(_) => "too_long",
-            Self::IdNumberFormat => "id_format",
-            Self::IdNumberCheck => "id_check",
-            Self::Phone => "phone",
-            Self::Date => "date",
-            Self::Digits => "digits",
-            Self::Choice => "choice",
-        }
-    }
-
     /// The length a too-short or too-long message names.
     pub fn limit(self) -> u32 {
         match self {
@@ -124,12 +110,12 @@ pub fn keyboard_for(kind: FieldKind) -> Keyboard {
 /// A form being filled in. Values may be personal data: wiped when dropped.
 #[derive(Debug)]
 pub struct FormState {
-    pub fields: Vec<Field>,
+    fields: Vec<Field>,
     values: Vec<Zeroizing<String>>,
     prefilled: Vec<bool>,
     /// Shown once the resident has left the field or pressed "next": no red text while typing.
     errors: Vec<Option<FieldError>>,
-    pub focus: usize,
+    focus: usize,
 }
 
 impl FormState {
@@ -150,6 +136,16 @@ impl FormState {
             Self { fields: form.fields.clone(), values, prefilled, errors: vec![None; n], focus: 0 };
         state.focus = state.first_open().unwrap_or(0);
         state
+    }
+
+    /// The catalogue's field definitions, in order.
+    pub fn fields(&self) -> &[Field] {
+        &self.fields
+    }
+
+    /// The field being typed into.
+    pub fn focused(&self) -> usize {
+        self.focus
     }
 
     pub fn value(&self, i: usize) -> &str {

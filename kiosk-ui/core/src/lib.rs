@@ -10,11 +10,13 @@ pub mod library;
 pub mod pin;
 pub mod receipt;
 pub mod session;
+pub mod view;
 
 pub use identity::Identity;
 pub use library::Library;
 pub use receipt::Receipt;
 pub use session::{
-    Config, Devices, Enqueue, Health, Idle, Lang, Notice, Printing, Queued, Screen, Session, Stamp,
+    Config, Device, Devices, Enqueue, Health, Idle, Lang, Notice, Printing, Queued, Screen, Session, Stamp,
     SubmitError,
 };
+pub use view::{Page, View};

@@ -7,9 +7,9 @@ use std::time::{Duration, Instant};
 
 use kiosk_catalogue::model::FieldKind;
 use kiosk_catalogue::{Item, Kind};
-use kiosk_escpos::Slip;
+use kiosk_escpos::{PrintProblem, Slip};
 use kiosk_idcard::IdCard;
-use kiosk_scanner::Scan;
+use kiosk_scanner::{Rejection, Scan};
 use kiosk_sync_proto as proto;
 use zeroize::Zeroizing;
 
@@ -19,6 +19,7 @@ use crate::ime::Composer;
 use crate::library::Library;
 use crate::pin;
 use crate::receipt::{self, Receipt};
+use crate::view::{Queue, SelfTest, SelfTestKind};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Screen {
@@ -100,7 +101,7 @@ pub enum Health {
     Down,
 }
 
-/// What the devices and the uploads are doing; fed by the device services.
+/// What the devices are doing, in their services' words; fed by the shell.
 #[derive(Debug, Clone, Default)]
 pub struct Devices {
     pub reader: Health,
@@ -109,12 +110,17 @@ pub struct Devices {
     pub printer_detail: String,
     pub scanner: Health,
     pub scanner_detail: String,
-    /// The service network is not being reached; submissions wait in the outbox.
-    pub offline: bool,
-    pub pending: u64,
 }
 
-/// Short-lived messages; the screens translate the code.
+/// One of the kiosk's devices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Device {
+    Reader,
+    Printer,
+    Scanner,
+}
+
+/// Short-lived messages; the screens word them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Notice {
     /// Lift the card and place it again.
@@ -129,18 +135,6 @@ pub enum Notice {
     SubmitFailed,
 }
 
-impl Notice {
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::LiftCard => "lift_card",
-            Self::NotLoginCode => "not_login_code",
-            Self::ScanGarbled => "scan_garbled",
-            Self::ItemUnavailable => "item_unavailable",
-            Self::SubmitFailed => "submit_failed",
-        }
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ListSource {
     Topic(String),
@@ -149,13 +143,13 @@ pub enum ListSource {
 }
 
 /// How printing the slip went.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Printing {
     Waiting,
     Printing,
     Printed,
-    /// Not printed: the screen shows the QR code and the number instead; the text says why.
-    Failed(String),
+    /// Not printed: the screen shows the QR code and the number instead, and says why.
+    Failed(PrintProblem),
 }
 
 #[derive(Debug)]
@@ -215,31 +209,33 @@ pub struct Session {
     config: Config,
     library: Arc<Library>,
     pending_library: Option<Arc<Library>>,
-    pub screen: Screen,
-    pub lang: Lang,
-    pub elder: bool,
+    screen: Screen,
+    lang: Lang,
+    elder: bool,
     identity: Option<Identity>,
-    pub notice: Option<Notice>,
-    pub list_source: ListSource,
-    pub query: String,
+    notice: Option<Notice>,
+    list_source: ListSource,
+    query: String,
     hits: Vec<usize>,
-    pub page: usize,
+    page: usize,
     item: Option<(usize, Item)>,
     form: Option<FormState>,
-    pub composer: Composer,
+    composer: Composer,
     submission: Option<Submission>,
     /// The slip of an application handed to the shell to queue, until it says how that went.
     filing: Option<Receipt>,
-    pub devices: Devices,
+    devices: Devices,
+    queue: Queue,
+    self_test: SelfTest,
     last_activity: Instant,
     entered: Instant,
     back_stack: Vec<Screen>,
     pin_digits: Zeroizing<String>,
-    pub pin_gate: pin::Gate,
-    pub pin_message: Option<pin::Outcome>,
-    pub pin_locked: Option<Duration>,
+    pin_gate: pin::Gate,
+    pin_message: Option<pin::Outcome>,
+    pin_locked: Option<Duration>,
     /// Sessions ended since start, for the maintenance screen.
-    pub sessions: u64,
+    sessions: u64,
     warning: Option<u64>,
 }
 
@@ -275,6 +271,8 @@ impl Session {
             submission: None,
             filing: None,
             devices: Devices::default(),
+            queue: Queue::default(),
+            self_test: SelfTest::None,
             last_activity: now,
             entered: now,
             back_stack: Vec::new(),
@@ -289,6 +287,82 @@ impl Session {
 
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    pub fn screen(&self) -> Screen {
+        self.screen
+    }
+
+    pub fn lang(&self) -> Lang {
+        self.lang
+    }
+
+    pub fn elder(&self) -> bool {
+        self.elder
+    }
+
+    pub fn notice(&self) -> Option<Notice> {
+        self.notice
+    }
+
+    pub fn list_source(&self) -> &ListSource {
+        &self.list_source
+    }
+
+    /// What the resident typed into the search.
+    pub fn query(&self) -> &str {
+        &self.query
+    }
+
+    /// The page of the list shown, from 0.
+    pub fn page(&self) -> usize {
+        self.page
+    }
+
+    pub fn composer(&self) -> &Composer {
+        &self.composer
+    }
+
+    pub fn devices(&self) -> &Devices {
+        &self.devices
+    }
+
+    /// A device service reported in: its health and its own words (paths, IDs, errors).
+    pub fn device_changed(&mut self, device: Device, health: Health, detail: String) {
+        let (h, d) = match device {
+            Device::Reader => (&mut self.devices.reader, &mut self.devices.reader_detail),
+            Device::Printer => (&mut self.devices.printer, &mut self.devices.printer_detail),
+            Device::Scanner => (&mut self.devices.scanner, &mut self.devices.scanner_detail),
+        };
+        *h = health;
+        *d = detail;
+    }
+
+    pub fn queue(&self) -> &Queue {
+        &self.queue
+    }
+
+    /// What the shell read from the outbox.
+    pub fn queue_read(&mut self, queue: Queue) {
+        self.queue = queue;
+    }
+
+    /// Sessions ended since start.
+    pub fn sessions(&self) -> u64 {
+        self.sessions
+    }
+
+    pub fn pin_message(&self) -> Option<pin::Outcome> {
+        self.pin_message
+    }
+
+    /// How long the technician PIN stays locked, when it is.
+    pub fn pin_locked(&self) -> Option<Duration> {
+        self.pin_locked
+    }
+
+    pub fn self_test_result(&self) -> &SelfTest {
+        &self.self_test
     }
 
     pub fn library(&self) -> &Library {
@@ -390,7 +464,10 @@ impl Session {
     /// A card was read. Before identification it identifies the resident (also straight from
     /// the attract screen); later cards are ignored so that a second card cannot take over.
     pub fn card_read(&mut self, card: &IdCard, now: Instant) {
-        if matches!(self.screen, Screen::Attract | Screen::Welcome | Screen::Identify) {
+        if self.screen == Screen::Maintenance {
+            let name = if card.name.is_empty() { "?" } else { &card.name };
+            self.self_test = SelfTest::CardRead { kind: card.kind, masked_name: kiosk_pii::mask_name(name) };
+        } else if matches!(self.screen, Screen::Attract | Screen::Welcome | Screen::Identify) {
             self.identified(Identity::from_card(card), now);
         } else {
             tracing::info!(screen = ?self.screen, "card read ignored: the session is identified already");
@@ -405,6 +482,10 @@ impl Session {
     }
 
     pub fn scan(&mut self, scan: &Scan, now: Instant) {
+        if self.screen == Screen::Maintenance {
+            self.self_test = SelfTest::ScanRead { kind: scan.kind, chars: scan.text.chars().count() };
+            return;
+        }
         if !matches!(self.screen, Screen::Attract | Screen::Welcome | Screen::Identify) {
             return;
         }
@@ -418,7 +499,10 @@ impl Session {
         }
     }
 
-    pub fn scan_rejected(&mut self, now: Instant) {
+    pub fn scan_rejected(&mut self, why: Rejection, now: Instant) {
+        if self.screen == Screen::Maintenance {
+            self.self_test = SelfTest::ScanRefused(why);
+        }
         if self.screen == Screen::Identify {
             self.touch(now);
             self.notice = Some(Notice::ScanGarbled);
@@ -577,6 +661,12 @@ impl Session {
         }
     }
 
+    /// The next page of pinyin candidates.
+    pub fn next_candidates(&mut self, now: Instant) {
+        self.touch(now);
+        self.composer.next_page();
+    }
+
     pub fn pick_candidate(&mut self, i: usize, now: Instant) {
         self.touch(now);
         if let (Some(c), Some(form)) = (self.composer.pick(i), &mut self.form) {
@@ -605,7 +695,7 @@ impl Session {
     /// The confirmation rows: label (zh, en) and the value as the screen may show it.
     pub fn confirm_rows(&self) -> Vec<(String, String, String)> {
         let Some(form) = &self.form else { return Vec::new() };
-        form.fields
+        form.fields()
             .iter()
             .enumerate()
             .map(|(i, f)| (f.label_zh.clone(), f.label_en.clone(), crate::form::masked(f, form.value(i))))
@@ -628,14 +718,14 @@ impl Session {
         let mut receipt = Receipt::from_item(item, &department, receipt::cst(stamp.wall));
         receipt.kiosk_id = self.config.kiosk_id.clone();
         receipt.query_password = receipt::query_password(stamp.random);
-        let (name, number) =
-            form.fields.iter().enumerate().fold((String::new(), String::new()), |(name, number), (i, f)| {
-                match f.prefill {
-                    Some(kiosk_catalogue::model::CardField::Name) => (form.value(i).to_owned(), number),
-                    _ if f.kind == FieldKind::IdNumber => (name, form.value(i).to_owned()),
-                    _ => (name, number),
-                }
-            });
+        let (name, number) = form.fields().iter().enumerate().fold(
+            (String::new(), String::new()),
+            |(name, number), (i, f)| match f.prefill {
+                Some(kiosk_catalogue::model::CardField::Name) => (form.value(i).to_owned(), number),
+                _ if f.kind == FieldKind::IdNumber => (name, form.value(i).to_owned()),
+                _ => (name, number),
+            },
+        );
         let name = Zeroizing::new(name);
         let number = Zeroizing::new(number);
         receipt.applicant = kiosk_pii::mask_name(&name);
@@ -699,11 +789,11 @@ impl Session {
     }
 
     /// How printing went; the done screen follows either way.
-    pub fn printed(&mut self, outcome: Result<(), String>, now: Instant) {
+    pub fn printed(&mut self, outcome: Result<(), PrintProblem>, now: Instant) {
         if let Some(s) = &mut self.submission {
             s.printing = match outcome {
                 Ok(()) => Printing::Printed,
-                Err(why) => Printing::Failed(why),
+                Err(problem) => Printing::Failed(problem),
             };
             self.touch(now);
             self.go(Screen::Done, now);
@@ -904,9 +994,28 @@ impl Session {
         }
     }
 
+    /// A technician's self-test: for the printer, `printer` says whether one took the test slip.
+    pub fn self_test(&mut self, kind: SelfTestKind, printer: bool) {
+        self.self_test = match kind {
+            SelfTestKind::Printer if printer => SelfTest::Printing,
+            SelfTestKind::Printer => SelfTest::NoPrinter,
+            SelfTestKind::Reader => SelfTest::PlaceCard,
+            SelfTestKind::Scanner => SelfTest::ScanCode,
+        };
+    }
+
+    /// How the test slip printed; the printer's words when it did not.
+    pub fn test_slip_printed(&mut self, outcome: Result<(), String>) {
+        self.self_test = match outcome {
+            Ok(()) => SelfTest::SlipPrinted,
+            Err(words) => SelfTest::SlipFailed(words),
+        };
+    }
+
     pub fn close_maintenance(&mut self, now: Instant) {
         if matches!(self.screen, Screen::Pin | Screen::Maintenance) {
             self.pin_digits.clear();
+            self.self_test = SelfTest::None;
             self.wipe(now);
             self.sessions -= 1;
         }

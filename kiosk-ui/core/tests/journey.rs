@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use kiosk_app::form::FieldError;
 use kiosk_app::session::ListSource;
 use kiosk_app::{Config, Idle, Lang, Library, Notice, Printing, Queued, Screen, Session, Stamp, SubmitError};
 use kiosk_catalogue::model::FieldKind;
@@ -95,17 +96,17 @@ fn a_resident_applies_gets_a_masked_slip_and_is_wiped() {
     let card = resident();
     let s = &mut f.session;
     let t = f.t;
-    assert_eq!(s.screen, Screen::Attract);
+    assert_eq!(s.screen(), Screen::Attract);
     s.start(t);
-    assert_eq!(s.screen, Screen::Welcome);
+    assert_eq!(s.screen(), Screen::Welcome);
     s.set_language(Lang::En, t);
     s.set_elder(true, t);
     s.proceed(t);
-    assert_eq!(s.screen, Screen::Identify);
+    assert_eq!(s.screen(), Screen::Identify);
     s.lift_and_replace(t);
-    assert_eq!(s.notice, Some(Notice::LiftCard));
+    assert_eq!(s.notice(), Some(Notice::LiftCard));
     s.card_read(&card, t);
-    assert_eq!(s.screen, Screen::Home);
+    assert_eq!(s.screen(), Screen::Home);
     assert_eq!(s.identity().unwrap().name, card.name);
 
     // A second card cannot take over the session.
@@ -123,7 +124,7 @@ fn a_resident_applies_gets_a_masked_slip_and_is_wiped() {
         .code
         .clone();
     s.open_topic(&topic, t);
-    assert_eq!(s.list_source, ListSource::Topic(topic.clone()));
+    assert_eq!(s.list_source(), &ListSource::Topic(topic.clone()));
     assert!(s.page_hits().len() <= s.config().elder_page_size);
     s.open_search(t);
     s.search_type("sbcx", t);
@@ -132,28 +133,28 @@ fn a_resident_applies_gets_a_masked_slip_and_is_wiped() {
 
     let item = phone_item(s.library());
     s.open_item(item, t);
-    assert_eq!(s.screen, Screen::Detail);
+    assert_eq!(s.screen(), Screen::Detail);
     assert!(s.can_apply());
     s.begin_form(t);
-    assert_eq!(s.screen, Screen::Form);
+    assert_eq!(s.screen(), Screen::Form);
     let form = s.form().unwrap();
-    let name_field = form.fields.iter().position(|x| x.key == "name").unwrap();
+    let name_field = form.fields().iter().position(|x| x.key == "name").unwrap();
     assert_eq!(form.value(name_field), card.name, "pre-filled from the card");
     assert!(!form.shown_value(name_field).contains(&card.name), "shown masked");
 
     // Nothing typed yet: review refuses and names the field.
     s.review(t);
-    assert_eq!(s.screen, Screen::Form);
-    let phone = s.form().unwrap().fields.iter().position(|x| x.kind == FieldKind::Phone).unwrap();
-    assert_eq!(s.form().unwrap().focus, phone);
-    assert_eq!(s.form().unwrap().error(phone).map(|e| e.code()), Some("required"));
+    assert_eq!(s.screen(), Screen::Form);
+    let phone = s.form().unwrap().fields().iter().position(|x| x.kind == FieldKind::Phone).unwrap();
+    assert_eq!(s.form().unwrap().focused(), phone);
+    assert_eq!(s.form().unwrap().error(phone), Some(FieldError::Required));
     s.focus_field(phone, t);
     s.form_key("1380013800", t);
     s.review(t);
-    assert_eq!(s.form().unwrap().error(phone).map(|e| e.code()), Some("phone"));
+    assert_eq!(s.form().unwrap().error(phone), Some(FieldError::Phone));
     s.form_key("0", t);
     // Fill whatever else the form requires.
-    let fields = s.form().unwrap().fields.clone();
+    let fields = s.form().unwrap().fields().to_vec();
     for (i, field) in fields.iter().enumerate() {
         if !s.form().unwrap().value(i).is_empty() || !field.required {
             continue;
@@ -170,7 +171,7 @@ fn a_resident_applies_gets_a_masked_slip_and_is_wiped() {
         }
     }
     s.review(t);
-    assert_eq!(s.screen, Screen::Confirm, "{:?}", s.form());
+    assert_eq!(s.screen(), Screen::Confirm, "{:?}", s.form());
     let rows = s.confirm_rows();
     let shown: String = rows.iter().map(|r| r.2.as_str()).collect();
     assert!(!shown.contains(&card.name) && !shown.contains(&card.id_number), "{rows:?}");
@@ -178,7 +179,7 @@ fn a_resident_applies_gets_a_masked_slip_and_is_wiped() {
     assert!(shown.contains("138****8000"));
 
     submit(&mut f.outbox, s, t).unwrap();
-    assert_eq!(s.screen, Screen::Submitting);
+    assert_eq!(s.screen(), Screen::Submitting);
     let sub = s.submission().unwrap();
     // The clock and the randomness came from the shell (`submit` above), not from the core.
     assert_eq!(sub.receipt.submitted_at, "2026-11-18 19:06:40");
@@ -210,16 +211,16 @@ fn a_resident_applies_gets_a_masked_slip_and_is_wiped() {
     assert!(!format!("{:?}", s.submission().unwrap().receipt.preview()).contains(&password), "but not shown");
     assert!(s.receipt_ready(None).is_none(), "one slip a submission");
     s.printed(Ok(()), t);
-    assert_eq!(s.screen, Screen::Done);
+    assert_eq!(s.screen(), Screen::Done);
     assert_eq!(s.submission().unwrap().printing, Printing::Printed);
 
     s.finish(t);
-    assert_eq!(s.screen, Screen::ThankYou);
+    assert_eq!(s.screen(), Screen::ThankYou);
     assert!(s.identity().is_none() && s.form().is_none(), "wiped on the thank-you screen already");
     assert_eq!(s.tick(t + s.config().thank_you), Idle::Wiped);
-    assert_eq!(s.screen, Screen::Attract);
-    assert_eq!((s.lang, s.elder), (Lang::Zh, false), "elder mode and language last one session only");
-    assert!(s.submission().is_none() && s.item().is_none() && s.query.is_empty());
+    assert_eq!(s.screen(), Screen::Attract);
+    assert_eq!((s.lang(), s.elder()), (Lang::Zh, false), "elder mode and language last one session only");
+    assert!(s.submission().is_none() && s.item().is_none() && s.query().is_empty());
 }
 
 #[test]
@@ -228,7 +229,7 @@ fn idle_warns_then_wipes_and_elder_mode_gets_twice_the_time() {
     let s = &mut f.session;
     let t = f.t;
     s.card_read(&resident(), t);
-    assert_eq!(s.screen, Screen::Home, "a card on the attract screen starts a session");
+    assert_eq!(s.screen(), Screen::Home, "a card on the attract screen starts a session");
     let limit = s.config().idle_after;
     let countdown = s.config().countdown;
     assert_eq!(s.tick(t + limit - Duration::from_secs(1)), Idle::Active);
@@ -241,7 +242,7 @@ fn idle_warns_then_wipes_and_elder_mode_gets_twice_the_time() {
     assert_eq!(s.idle_warning(), None);
     let t2 = t + limit + Duration::from_secs(6);
     assert_eq!(s.tick(t2 + limit + countdown), Idle::Wiped);
-    assert_eq!(s.screen, Screen::Attract);
+    assert_eq!(s.screen(), Screen::Attract);
     assert!(s.identity().is_none());
 
     s.start(t2);
@@ -262,16 +263,19 @@ fn login_code_identifies_without_prefill_and_other_scans_are_explained() {
     s.start(t);
     s.proceed(t);
     s.scan(&Scan { kind: ScanKind::Url, text: "https://example.invalid".into() }, t);
-    assert_eq!((s.screen, s.notice), (Screen::Identify, Some(Notice::NotLoginCode)));
-    s.scan_rejected(t);
-    assert_eq!(s.notice, Some(Notice::ScanGarbled));
+    assert_eq!((s.screen(), s.notice()), (Screen::Identify, Some(Notice::NotLoginCode)));
+    s.scan_rejected(kiosk_scanner::Rejection::Binary, t);
+    assert_eq!(s.notice(), Some(Notice::ScanGarbled));
     s.scan(&Scan { kind: ScanKind::LoginCode, text: "GDZWFW:token".into() }, t);
-    assert_eq!(s.screen, Screen::Home);
+    assert_eq!(s.screen(), Screen::Home);
     let item = phone_item(s.library());
     s.open_item(item, t);
     s.begin_form(t);
     let form = s.form().unwrap();
-    assert!((0..form.fields.len()).all(|i| form.value(i).is_empty()), "nothing pre-filled from a login code");
+    assert!(
+        (0..form.fields().len()).all(|i| form.value(i).is_empty()),
+        "nothing pre-filled from a login code"
+    );
 }
 
 #[test]
@@ -291,7 +295,7 @@ fn a_new_catalogue_waits_for_the_session_to_end() {
     assert_eq!((s.library().version(), s.pending_version()), ("v2", Some("v3")));
     assert_eq!(s.hits(), hits, "the list does not change under the resident's finger");
     s.finish(t);
-    assert_eq!(s.screen, Screen::Attract);
+    assert_eq!(s.screen(), Screen::Attract);
     assert_eq!((s.library().version(), s.pending_version()), ("v3", None));
 }
 
@@ -308,13 +312,13 @@ fn back_and_home_navigate_and_back_from_the_start_ends_the_session() {
     let first = s.page_hits()[0];
     s.open_item(first, t);
     s.back(t);
-    assert_eq!(s.screen, Screen::List);
+    assert_eq!(s.screen(), Screen::List);
     s.home(t);
-    assert_eq!(s.screen, Screen::Home);
+    assert_eq!(s.screen(), Screen::Home);
     s.back(t);
-    assert_eq!(s.screen, Screen::Welcome, "back from home goes to the language choice, not identification");
+    assert_eq!(s.screen(), Screen::Welcome, "back from home goes to the language choice, not identification");
     s.back(t);
-    assert_eq!(s.screen, Screen::Attract);
+    assert_eq!(s.screen(), Screen::Attract);
     assert!(s.identity().is_none());
 }
 
@@ -325,10 +329,10 @@ fn the_maintenance_screen_needs_the_pin_and_locks_out() {
     let t = f.t;
     s.start(t);
     s.open_pin(t);
-    assert_eq!(s.screen, Screen::Welcome, "not reachable while a resident uses the kiosk");
+    assert_eq!(s.screen(), Screen::Welcome, "not reachable while a resident uses the kiosk");
     s.wipe(t);
     s.open_pin(t);
-    assert_eq!(s.screen, Screen::Pin);
+    assert_eq!(s.screen(), Screen::Pin);
     for d in "482915".chars() {
         s.pin_key(&d.to_string(), t);
     }
@@ -337,9 +341,9 @@ fn the_maintenance_screen_needs_the_pin_and_locks_out() {
     assert_eq!(s.pin_digits(), 0, "the digits leave the screen");
     let ok = kiosk_app::pin::verify(&stored, &digits).unwrap();
     s.pin_result(ok, t);
-    assert_eq!(s.screen, Screen::Maintenance);
+    assert_eq!(s.screen(), Screen::Maintenance);
     s.close_maintenance(t);
-    assert_eq!(s.screen, Screen::Attract);
+    assert_eq!(s.screen(), Screen::Attract);
 
     s.open_pin(t);
     for _ in 0..kiosk_app::pin::ATTEMPTS {
@@ -348,9 +352,9 @@ fn the_maintenance_screen_needs_the_pin_and_locks_out() {
         let ok = kiosk_app::pin::verify(&stored, &digits).unwrap();
         s.pin_result(ok, t);
     }
-    assert!(s.pin_locked.is_some());
+    assert!(s.pin_locked().is_some());
     assert!(s.pin_submit(t).is_none(), "locked: nothing is even checked");
-    assert_eq!(s.screen, Screen::Pin);
+    assert_eq!(s.screen(), Screen::Pin);
 }
 
 /// To the confirmation of 个人参保证明打印 (name and number from the card, the year chosen).
@@ -361,11 +365,11 @@ fn reach_confirm(s: &mut Session, t: Instant) {
     let first = s.hits()[0];
     s.open_item(first, t);
     s.begin_form(t);
-    let year = s.form().unwrap().fields.iter().position(|f| f.kind == FieldKind::Choice).unwrap();
-    let choice = s.form().unwrap().fields[year].choices[0].clone();
+    let year = s.form().unwrap().fields().iter().position(|f| f.kind == FieldKind::Choice).unwrap();
+    let choice = s.form().unwrap().fields()[year].choices[0].clone();
     s.choose(year, &choice, t);
     s.review(t);
-    assert_eq!(s.screen, Screen::Confirm);
+    assert_eq!(s.screen(), Screen::Confirm);
 }
 
 #[test]
@@ -385,8 +389,8 @@ fn a_full_outbox_refuses_with_a_notice_and_keeps_what_it_holds() {
     f.session.wipe(t);
     reach_confirm(&mut f.session, t);
     assert!(submit(&mut f.outbox, &mut f.session, t).is_err());
-    assert_eq!(f.session.screen, Screen::Confirm, "the resident stays on the confirmation");
-    assert_eq!(f.session.notice, Some(Notice::SubmitFailed));
+    assert_eq!(f.session.screen(), Screen::Confirm, "the resident stays on the confirmation");
+    assert_eq!(f.session.notice(), Some(Notice::SubmitFailed));
     assert!(f.session.submission().is_none(), "no slip for what was not queued");
     assert_eq!(f.outbox.row(first).unwrap().unwrap().state, Some(State::Pending), "the queued one is kept");
 }

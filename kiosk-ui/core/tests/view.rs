@@ -1,0 +1,190 @@
+//! Every screen's view model comes from the core: what each page shows, with personal data
+//! masked, codes instead of words, and the maintenance rows from the queue's figures. No screen,
+//! no outbox: the shell's part is only to map these types onto Slint's.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use kiosk_app::form::FieldError;
+use kiosk_app::view::{
+    DayUnit, ListKind, Page, Part, PinMessage, PrintState, Queue, RowHealth, RowKey, SelfTest, SelfTestKind,
+};
+use kiosk_app::{Config, Device, Health, Library, Queued, Screen, Session, Stamp};
+use kiosk_catalogue::model::FieldKind;
+use kiosk_escpos::PrintProblem;
+use kiosk_idcard::{CardKind, IdCard};
+
+fn session() -> (Session, Instant) {
+    let bytes = kiosk_catalogue::to_bundle(&kiosk_catalogue::sample());
+    let library = Arc::new(Library::new(kiosk_catalogue::Bundle::open(&bytes).unwrap()));
+    let mut config = Config::new("NH-GC-0007");
+    config.pin_hash = Some(kiosk_app::pin::hash("482915", [7; 16]).unwrap());
+    let t = Instant::now();
+    (Session::new(config, library, t), t)
+}
+
+fn resident() -> IdCard {
+    kiosk_idcard::sim::sample_cards().into_iter().find(|(n, _)| *n == "resident").unwrap().1
+}
+
+fn page(s: &Session) -> Page {
+    s.view(&[]).page
+}
+
+#[test]
+fn each_screen_has_its_view_model_with_personal_data_masked() {
+    let (mut s, t) = session();
+    let card = resident();
+    assert_eq!(page(&s), Page::Plain);
+    s.card_read(&card, t);
+    let view = s.view(&[]);
+    assert_eq!(view.frame.screen, Screen::Home);
+    assert!(view.frame.sample_catalogue && view.frame.kiosk_id == "NH-GC-0007");
+    let Page::Home(home) = view.page else { panic!("{:?}", view.page) };
+    let topic = &home.topics[0];
+    assert_eq!(topic.count, s.library().by_topic(&topic.code).len());
+
+    s.open_topic(&topic.code, t);
+    let Page::List(list) = page(&s) else { panic!() };
+    assert_eq!(
+        (list.kind, list.title.as_str(), list.hits),
+        (ListKind::Topic, topic.name.as_str(), topic.count)
+    );
+    assert_eq!(list.rows.len(), topic.count.min(s.page_size()));
+
+    s.open_search(t);
+    s.search_type("sbcx", t);
+    let Page::List(list) = page(&s) else { panic!() };
+    assert_eq!((list.kind, list.query.as_str()), (ListKind::Search, "sbcx"));
+    assert!(list.rows.iter().any(|r| r.name.contains("参保")), "{list:?}");
+
+    // An item with a form and a phone field: the details, then the form pre-filled from the card.
+    let lib = s.library();
+    let index = (0..lib.len())
+        .find(|&i| {
+            lib.item(i)
+                .unwrap()
+                .form
+                .as_ref()
+                .is_some_and(|f| f.fields.iter().any(|x| x.kind == FieldKind::Phone))
+        })
+        .unwrap();
+    s.open_item(index, t);
+    let Page::Detail(detail) = page(&s) else { panic!() };
+    assert!(detail.can_apply);
+    let item = s.item().unwrap();
+    assert_eq!(detail.fees.is_empty(), !item.is_fee);
+    if let Some(limit) = &detail.legal_limit {
+        assert_eq!(limit.days, item.anticipate.as_ref().unwrap().day);
+        assert!(matches!(limit.unit, DayUnit::Working | DayUnit::Calendar | DayUnit::Other(_)));
+    }
+
+    s.begin_form(t);
+    let Page::Form(form) = page(&s) else { panic!() };
+    let shown: Vec<&str> = form.fields.iter().map(|f| f.value.as_str()).collect();
+    assert!(!shown.iter().any(|v| v.contains(&card.name) || v.contains(&card.id_number)), "{shown:?}");
+    assert!(form.fields.iter().any(|f| f.prefilled && f.value == kiosk_pii::mask_name(&card.name)));
+    assert_eq!(form.fields.iter().filter(|f| f.focused).count(), 1);
+    s.review(t);
+    let Page::Form(form) = page(&s) else { panic!() };
+    assert!(form.fields.iter().any(|f| f.error == Some(FieldError::Required)), "{form:?}");
+
+    // Filled in: the confirmation shows the values masked.
+    let fields = s.form().unwrap().fields().to_vec();
+    for (i, f) in fields.iter().enumerate() {
+        if s.form().unwrap().is_prefilled(i) {
+            continue;
+        }
+        s.focus_field(i, t);
+        match f.kind {
+            FieldKind::Choice => s.choose(i, &f.choices[0], t),
+            FieldKind::Phone => s.form_key("13800138000", t),
+            FieldKind::Date => s.form_key("2026-03-08", t),
+            FieldKind::IdNumber => s.form_key(&card.id_number, t),
+            FieldKind::Digits => s.form_key("6222020200112233", t),
+            FieldKind::Text => s.form_key("ok", t),
+        }
+    }
+    s.review(t);
+    let Page::Confirm(confirm) = page(&s) else { panic!("{:?}", s.form()) };
+    assert!(confirm.rows.iter().all(|r| {
+        !r.value.contains(&card.id_number)
+            && !r.value.contains("13800138000")
+            && !r.value.contains("6222020200112233")
+    }));
+
+    // Queued: the receipt page, then a failed print with its reason.
+    let stamp = Stamp { wall: time::OffsetDateTime::from_unix_timestamp(1_795_000_000).unwrap(), random: 7 };
+    let _enqueue = s.submit(stamp, t).unwrap();
+    s.queued(Ok(Queued { outbox_id: 1, idempotency_key: "k-1".into() }), t).unwrap();
+    let Page::Receipt(receipt) = page(&s) else { panic!() };
+    assert_eq!((receipt.print, receipt.slip.is_none(), receipt.filed), (PrintState::Waiting, true, false));
+    let _slip = s.receipt_ready(Some("NH20261127000123".into())).unwrap();
+    s.printed(Err(PrintProblem::Paper), t);
+    let Page::Receipt(receipt) = page(&s) else { panic!() };
+    assert_eq!(receipt.print, PrintState::Failed(PrintProblem::Paper));
+    assert!(receipt.filed && receipt.reference == "NH20261127000123" && receipt.slip.is_some());
+    assert!(receipt.tracking_url.ends_with("NH20261127000123"), "{}", receipt.tracking_url);
+
+    s.finish(t);
+    assert_eq!(page(&s), Page::Plain, "the thank-you page holds nothing");
+}
+
+#[test]
+fn the_maintenance_view_comes_from_the_queue_the_devices_and_the_self_tests() {
+    let (mut s, t) = session();
+    s.device_changed(Device::Reader, Health::Ok, "/dev/ttyUSB0 · SAM 05.01".into());
+    s.device_changed(Device::Printer, Health::Down, "usb:0fe6:811e: no answer".into());
+    s.queue_read(Queue {
+        pending: 3,
+        acknowledged: 10,
+        refused: 1,
+        quarantined: 0,
+        oldest_pending_ms: Some(90_000),
+        last_upload_ms: Some(1_795_000_000_000),
+        uploads: Some(Part { health: Health::Warning, detail: "certificate refused".into() }),
+        clock: Some(Part { health: Health::Ok, detail: String::new() }),
+        catalogue_update: None,
+    });
+    let frame = s.view(&[]).frame;
+    assert!(frame.offline && frame.pending == 3 && frame.reader_ok && !frame.printer_ok);
+
+    s.open_pin(t);
+    s.pin_key("1", t);
+    let _check = s.pin_submit(t).unwrap();
+    s.pin_result(false, t);
+    let Page::Pin(pin) = page(&s) else { panic!() };
+    assert_eq!((pin.digits, pin.message), (0, PinMessage::Wrong { tries_left: 4 }));
+    s.pin_result(true, t);
+    assert_eq!(s.screen(), Screen::Maintenance);
+
+    let log = vec!["INFO kiosk-ui started".to_owned()];
+    let Page::Maintenance(m) = s.view(&log).page else { panic!() };
+    assert_eq!(m.log, log);
+    let row = |key| m.rows.iter().find(|r| r.key == key).unwrap_or_else(|| panic!("no {key:?} row"));
+    assert_eq!((row(RowKey::Reader).health, row(RowKey::Printer).health), (RowHealth::Ok, RowHealth::Down));
+    assert_eq!(row(RowKey::Outbox).health, RowHealth::Warning, "a refused submission wants a technician");
+    assert_eq!(row(RowKey::Outbox).figures, vec![3, 10, 1, 0, 90]);
+    let uploads = row(RowKey::Uploads);
+    assert_eq!((uploads.health, uploads.figures.as_slice()), (RowHealth::Down, &[1][..]));
+    assert_eq!(uploads.detail, "certificate refused");
+    assert!(uploads.note.starts_with("2026-"), "the last upload's time: {}", uploads.note);
+    assert_eq!(row(RowKey::Clock).health, RowHealth::Ok);
+    assert!(!m.rows.iter().any(|r| r.key == RowKey::CatalogueUpdate), "no report, no row");
+    assert_eq!(row(RowKey::Kiosk).detail, "NH-GC-0007");
+
+    // Self-tests: a card read here tests the reader and never starts a session.
+    s.self_test(SelfTestKind::Reader, false);
+    let card = resident();
+    s.card_read(&card, t + Duration::from_secs(1));
+    assert_eq!(s.screen(), Screen::Maintenance);
+    let Page::Maintenance(m) = page(&s) else { panic!() };
+    assert_eq!(
+        m.self_test,
+        SelfTest::CardRead { kind: CardKind::Resident, masked_name: kiosk_pii::mask_name(&card.name) }
+    );
+    s.self_test(SelfTestKind::Printer, false);
+    assert_eq!(*s.self_test_result(), SelfTest::NoPrinter);
+    s.close_maintenance(t);
+    assert_eq!((s.screen(), s.self_test_result()), (Screen::Attract, &SelfTest::None));
+}
