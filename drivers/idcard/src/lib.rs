@@ -13,6 +13,7 @@ pub mod command;
 pub mod exchange;
 pub mod frame;
 pub mod photo;
+pub mod probe;
 pub mod read;
 pub mod reader;
 pub mod samid;

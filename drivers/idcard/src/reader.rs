@@ -12,6 +12,7 @@ use crate::card::{self, CardError, IdCard};
 use crate::command::{BaudRate, Command, Response};
 use crate::exchange::{Exchange, Outcome};
 use crate::frame::FrameError;
+use crate::probe::{BaudProbe, ProbeIo};
 use crate::read::{CardRead, Io};
 use crate::samid::SamId;
 use crate::status::Status;
@@ -168,27 +169,31 @@ impl Reader {
         Ok((reader, ReaderInfo { device, sam_id, baud }))
     }
 
-    /// Opens a serial reader at `baud`, or tries every supported rate with the status command
-    /// (someone may have changed it with 0x60, and the setting can survive a power cycle).
+    /// Opens a serial reader at `baud`, or finds its rate ([`BaudProbe`] has the rules).
     pub fn probe_serial(path: &str, baud: Option<u32>) -> Result<(Self, u32), ReaderError> {
-        let rates: Vec<u32> = match baud {
-            Some(b) => vec![b],
-            None => BaudRate::ALL.iter().map(|b| b.bits_per_second()).collect(),
-        };
-        let mut reader = Self::new(Box::new(SerialLink::open(path, rates[0])?));
-        for rate in rates {
-            reader.link.set_baud(rate)?;
-            match reader.execute(Command::SamStatus) {
-                // A self-test failure still proves the rate; the caller reports the fault.
-                Ok(r) if matches!(r.status, Status::Success | Status::SelfTestFailed) => {
-                    tracing::debug!(path, rate, "reader answered");
+        let (mut probe, mut io) = BaudProbe::start(path.to_owned(), baud, Instant::now());
+        let mut reader: Option<Self> = None;
+        loop {
+            match io {
+                ProbeIo::Try { baud, bytes } => {
+                    let r = match &mut reader {
+                        Some(r) => {
+                            r.link.set_baud(baud)?;
+                            r
+                        }
+                        None => reader.insert(Self::new(Box::new(SerialLink::open(path, baud)?))),
+                    };
+                    r.send(&bytes)?;
+                    io = r.wait(&mut probe)?;
+                }
+                ProbeIo::Done(result) => {
+                    let rate = result?;
+                    let mut reader = reader.expect("a rate answered on an open line");
+                    reader.wire_bytes += probe.wire_bytes();
                     return Ok((reader, rate));
                 }
-                Err(e) if e.is_disconnect() => return Err(e),
-                Ok(_) | Err(_) => tracing::debug!(path, rate, "no valid answer at this rate"),
             }
         }
-        Err(ReaderError::NoReader { device: path.to_owned() })
     }
 
     pub fn describe(&self) -> String {
@@ -207,23 +212,36 @@ impl Reader {
         self.send(&bytes)?;
         tracing::trace!(command = cmd.name(), "sent");
         loop {
-            let now = Instant::now();
-            let outcome = if now >= exchange.deadline() {
-                exchange.on_time(now)
-            } else {
-                self.receive(exchange.deadline() - now, |bytes, at| exchange.on_bytes(bytes, at))?
-            };
-            let result = match outcome {
-                None => continue,
-                Some(Outcome::Resend(bytes)) => {
+            let result = match self.wait(&mut exchange)? {
+                Outcome::Resend(bytes) => {
                     self.send(&bytes)?;
                     continue;
                 }
-                Some(Outcome::Answer(response)) => Ok(response),
-                Some(Outcome::Failed(failure)) => Err(failure.into_error(self.link.describe())),
+                Outcome::Answer(response) => Ok(response),
+                Outcome::Failed(failure) => Err(failure.into_error(self.link.describe())),
             };
             self.wire_bytes += exchange.wire_bytes();
             return result;
+        }
+    }
+
+    /// Feeds `session` what the reader sends and the time until it says what to do next:
+    /// waits for bytes while it listens, sleeps through its pauses.
+    fn wait<S: Session>(&mut self, session: &mut S) -> Result<S::Io, ReaderError> {
+        loop {
+            let deadline = session.deadline().expect("a session that has not ended waits for something");
+            let now = Instant::now();
+            let next = if now >= deadline {
+                session.on_time(now)
+            } else if session.listening() {
+                self.receive(deadline - now, |bytes, at| session.on_bytes(bytes, at))?
+            } else {
+                std::thread::sleep(deadline - now);
+                None
+            };
+            if let Some(io) = next {
+                return Ok(io);
+            }
         }
     }
 
@@ -348,21 +366,67 @@ impl Reader {
                     return result.map(|card| card.map(|c| *c));
                 }
             }
-            io = loop {
-                let deadline = read.deadline().expect("a read that has not ended waits for something");
-                let now = Instant::now();
-                let next = if now >= deadline {
-                    read.on_time(now)
-                } else if read.listening() {
-                    self.receive(deadline - now, |bytes, at| read.on_bytes(bytes, at))?
-                } else {
-                    std::thread::sleep(deadline - now);
-                    None
-                };
-                if let Some(io) = next {
-                    break io;
-                }
-            };
+            io = self.wait(&mut read)?;
         }
+    }
+}
+
+/// The sans-IO sessions [`Reader`] drives ([`Exchange`], [`CardRead`], [`BaudProbe`]): bytes
+/// and time in, what to do next out.
+trait Session {
+    type Io;
+    /// Until when to wait; `None` once the session is over.
+    fn deadline(&self) -> Option<Instant>;
+    /// Whether bytes are expected; otherwise the wait is a pause.
+    fn listening(&self) -> bool;
+    fn on_bytes(&mut self, bytes: &[u8], now: Instant) -> Option<Self::Io>;
+    fn on_time(&mut self, now: Instant) -> Option<Self::Io>;
+}
+
+impl Session for Exchange {
+    type Io = Outcome;
+    fn deadline(&self) -> Option<Instant> {
+        Some(Exchange::deadline(self))
+    }
+    fn listening(&self) -> bool {
+        true
+    }
+    fn on_bytes(&mut self, bytes: &[u8], now: Instant) -> Option<Outcome> {
+        Exchange::on_bytes(self, bytes, now)
+    }
+    fn on_time(&mut self, now: Instant) -> Option<Outcome> {
+        Exchange::on_time(self, now)
+    }
+}
+
+impl Session for CardRead {
+    type Io = Io;
+    fn deadline(&self) -> Option<Instant> {
+        CardRead::deadline(self)
+    }
+    fn listening(&self) -> bool {
+        CardRead::listening(self)
+    }
+    fn on_bytes(&mut self, bytes: &[u8], now: Instant) -> Option<Io> {
+        CardRead::on_bytes(self, bytes, now)
+    }
+    fn on_time(&mut self, now: Instant) -> Option<Io> {
+        CardRead::on_time(self, now)
+    }
+}
+
+impl Session for BaudProbe {
+    type Io = ProbeIo;
+    fn deadline(&self) -> Option<Instant> {
+        BaudProbe::deadline(self)
+    }
+    fn listening(&self) -> bool {
+        true
+    }
+    fn on_bytes(&mut self, bytes: &[u8], now: Instant) -> Option<ProbeIo> {
+        BaudProbe::on_bytes(self, bytes, now)
+    }
+    fn on_time(&mut self, now: Instant) -> Option<ProbeIo> {
+        BaudProbe::on_time(self, now)
     }
 }
