@@ -1,48 +1,16 @@
-//! The technician PIN. Stored only as an Argon2id hash (PHC string) in the kiosk's
-//! configuration, so reading the configuration off a stolen disk does not give the PIN away;
-//! repeated wrong PINs lock the screen for a while, doubling each time, so four digits cannot
-//! be guessed by trying.
-//!
-//! Verification is deliberately slow (tens of milliseconds in release builds): the UI runs
-//! [`verify`] off its thread and reports the result back with [`Gate::record`].
+//! The technician PIN's rules: repeated wrong PINs lock the screen for a while, doubling each
+//! time, so four digits cannot be guessed by trying. The PIN itself is stored only as an Argon2id
+//! hash in the kiosk's configuration; checking it is slow on purpose and the shell's work
+//! (`kiosk-ui`'s `pin.rs`, off the UI thread), which reports the result with [`Gate::record`]
+//! through `Session::pin_result`.
 
 use std::time::{Duration, Instant};
-
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
 
 /// Wrong PINs allowed before a lockout.
 pub const ATTEMPTS: u32 = 5;
 /// The first lockout; each further one doubles, up to [`MAX_LOCKOUT`].
 pub const LOCKOUT: Duration = Duration::from_secs(5 * 60);
 pub const MAX_LOCKOUT: Duration = Duration::from_secs(4 * 60 * 60);
-
-#[derive(Debug, thiserror::Error)]
-pub enum PinError {
-    #[error("the PIN must be 4 to 12 digits")]
-    Format,
-    #[error(
-        "the stored PIN hash is not a valid Argon2 PHC string ({0}); set it again with `kiosk-ui --hash-pin`"
-    )]
-    Hash(String),
-}
-
-/// Hashes a new PIN with Argon2id and the random `salt` the caller brings (OWASP's minimum:
-/// 19 MiB, 2 passes).
-pub fn hash(pin: &str, salt: [u8; 16]) -> Result<String, PinError> {
-    if !(4..=12).contains(&pin.len()) || !pin.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(PinError::Format);
-    }
-    let salt = SaltString::encode_b64(&salt).map_err(|e| PinError::Hash(e.to_string()))?;
-    let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::default());
-    Ok(argon.hash_password(pin.as_bytes(), &salt).map_err(|e| PinError::Hash(e.to_string()))?.to_string())
-}
-
-/// Checks a PIN against the stored hash; the parameters come from the hash itself.
-pub fn verify(stored: &str, pin: &str) -> Result<bool, PinError> {
-    let parsed = PasswordHash::new(stored).map_err(|e| PinError::Hash(e.to_string()))?;
-    Ok(Argon2::default().verify_password(pin.as_bytes(), &parsed).is_ok())
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Admission {
@@ -100,18 +68,6 @@ impl Gate {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_hash_verifies_only_its_pin_and_never_contains_it() {
-        let stored = hash("482915", [7; 16]).unwrap();
-        assert!(stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{stored}");
-        assert!(!stored.contains("482915"));
-        assert!(verify(&stored, "482915").unwrap());
-        assert!(!verify(&stored, "482916").unwrap());
-        assert_ne!(hash("482915", [8; 16]).unwrap(), stored, "salted");
-        assert!(matches!(hash("12a4", [7; 16]), Err(PinError::Format)));
-        assert!(matches!(verify("not a hash", "1234"), Err(PinError::Hash(_))));
-    }
 
     #[test]
     fn repeated_failures_lock_out_and_the_lockout_grows() {

@@ -40,14 +40,6 @@ pub fn stamp() -> Stamp {
     Stamp { wall: time::OffsetDateTime::now_utc(), random: u32::from_le_bytes(random) }
 }
 
-/// A new technician PIN's Argon2 hash, salted from the OS random source.
-pub fn hash_pin(pin: &str) -> Result<String, kiosk_app::pin::PinError> {
-    let mut salt = [0u8; 16];
-    getrandom::fill(&mut salt)
-        .map_err(|e| kiosk_app::pin::PinError::Hash(format!("no randomness for the salt: {e}")))?;
-    kiosk_app::pin::hash(pin, salt)
-}
-
 impl App {
     pub fn new(session: Session, outbox: Outbox, devices: Devices, catalogue_path: Option<PathBuf>) -> Self {
         let mut watch = catalogue_path.as_ref().map(BundleWatch::new);
@@ -247,7 +239,7 @@ impl App {
         if let Some((stored, digits)) = self.session.pin_submit(now) {
             let tx = self.pin_results.0.clone();
             std::thread::spawn(move || {
-                let accepted = kiosk_app::pin::verify(&stored, &digits).unwrap_or_else(|e| {
+                let accepted = crate::pin::verify(&stored, &digits).unwrap_or_else(|e| {
                     tracing::error!(error = %e, "technician PIN hash unusable");
                     false
                 });

@@ -12,6 +12,7 @@ pub mod font;
 pub mod headless;
 pub mod logbuf;
 pub mod mapped;
+pub mod pin;
 #[cfg(feature = "demo")]
 pub mod probe;
 #[cfg(feature = "demo")]

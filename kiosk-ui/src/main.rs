@@ -79,7 +79,7 @@ fn run(args: Args) -> Result<()> {
     if args.hash_pin {
         let mut line = String::new();
         std::io::stdin().lock().read_line(&mut line)?;
-        println!("{}", kiosk_ui::app::hash_pin(line.trim())?);
+        println!("{}", kiosk_ui::pin::hash_new(line.trim())?);
         return Ok(());
     }
     #[cfg(feature = "demo")]
@@ -150,7 +150,7 @@ fn run_demo(log: LogBuffer, font_dir: Option<PathBuf>) -> Result<()> {
     let outbox = Outbox::open_with_key_file(&rig.outbox_path(), &rig.payload_key_path(), Options::default())?;
     let library = open_library(&rig.catalogue_path())?;
     let mut session_config = SessionConfig::new(kiosk_ui::demo::KIOSK_ID);
-    session_config.pin_hash = Some(kiosk_ui::app::hash_pin(kiosk_ui::demo::DEMO_PIN)?);
+    session_config.pin_hash = Some(kiosk_ui::pin::hash_new(kiosk_ui::demo::DEMO_PIN)?);
     let session = Session::new(session_config, std::sync::Arc::new(library), Instant::now());
     let app = App::new(session, outbox, devices, Some(rig.catalogue_path())).with_log(log);
     let hook_rig = rig.clone();

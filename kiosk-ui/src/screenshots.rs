@@ -80,7 +80,7 @@ pub fn run(dir: &Path, font_dir: Option<&Path>, log: crate::logbuf::LogBuffer) -
     let outbox =
         Outbox::open_with_key_file(&work.join("kiosk.db"), &work.join("payload.key"), Options::default())?;
     let mut config = Config::new("NH-GC-0007");
-    config.pin_hash = Some(crate::app::hash_pin(crate::demo::DEMO_PIN)?);
+    config.pin_hash = Some(crate::pin::hash_new(crate::demo::DEMO_PIN)?);
     let library = sample_library();
     let item = walk_item(&library)?;
     let session = Session::new(config, library, Instant::now());

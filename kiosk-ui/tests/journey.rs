@@ -93,7 +93,7 @@ fn a_resident_applies_on_screen_and_is_wiped() {
     let library = Library::new(kiosk_catalogue::Bundle::open(&bytes).unwrap());
     let mut config = Config::new(kiosk_ui::demo::KIOSK_ID);
     config.receipt_wait = Duration::from_secs(20);
-    config.pin_hash = Some(kiosk_ui::app::hash_pin(kiosk_ui::demo::DEMO_PIN).unwrap());
+    config.pin_hash = Some(kiosk_ui::pin::hash_new(kiosk_ui::demo::DEMO_PIN).unwrap());
     let session = Session::new(config, std::sync::Arc::new(library), Instant::now());
     let app = App::new(session, outbox, devices, Some(rig.catalogue_path())).with_log(log.clone());
     let hook = rig.clone();
