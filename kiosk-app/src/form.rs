@@ -3,7 +3,7 @@
 //! into plain words in the resident's language.
 
 use kiosk_catalogue::model::{CardField, Field, FieldKind, Form};
-use kiosk_idcard::card::{IdNumberCheck, check_gb11643};
+use kiosk_idcard::card::{IdNumberCheck, check_foreigner_2017, check_gb11643};
 use kiosk_sync_proto::{FormValue, FormValues};
 use zeroize::Zeroizing;
 
@@ -53,6 +53,9 @@ pub fn check(field: &Field, value: &str) -> Result<(), FieldError> {
         FieldKind::Text => Ok(()),
         FieldKind::Digits if value.bytes().all(|b| b.is_ascii_digit()) => Ok(()),
         FieldKind::Digits => Err(FieldError::Digits),
+        // The 2017 foreigner permanent residence card carries a 15-character number (three
+        // letters and twelve digits); every other card an 18-character GB 11643 one.
+        FieldKind::IdNumber if check_foreigner_2017(value).is_valid() => Ok(()),
         FieldKind::IdNumber => match check_gb11643(value) {
             IdNumberCheck::Valid => Ok(()),
             IdNumberCheck::WrongCheckCharacter => Err(FieldError::IdNumberCheck),
@@ -302,6 +305,8 @@ mod tests {
         assert_eq!(check(&id, "11010519491231002X"), Ok(()));
         assert_eq!(check(&id, "110105194912310021"), Err(FieldError::IdNumberCheck));
         assert_eq!(check(&id, "1101051949"), Err(FieldError::IdNumberFormat));
+        assert_eq!(check(&id, "CAN310180010145"), Ok(()), "a 2017 foreigner card's number");
+        assert_eq!(check(&id, "CA0310180010145"), Err(FieldError::IdNumberFormat));
         assert_eq!(check(&id, " "), Err(FieldError::Required));
         let phone = field(FieldKind::Phone);
         assert_eq!(check(&phone, "13800138000"), Ok(()));

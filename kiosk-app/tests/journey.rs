@@ -360,7 +360,11 @@ fn the_maintenance_screen_needs_the_pin_and_locks_out() {
 
 /// To the confirmation of 个人参保证明打印 (name and number from the card, the year chosen).
 fn reach_confirm(s: &mut Session, t: Instant) {
-    s.card_read(&resident(), t);
+    reach_confirm_with(s, &resident(), t);
+}
+
+fn reach_confirm_with(s: &mut Session, card: &IdCard, t: Instant) {
+    s.card_read(card, t);
     s.open_search(t);
     s.search_type("sbcx", t);
     let first = s.hits()[0];
@@ -394,4 +398,22 @@ fn a_full_outbox_refuses_with_a_notice_and_keeps_what_it_holds() {
     assert_eq!(f.session.notice(), Some(Notice::SubmitFailed));
     assert!(f.session.submission().is_none(), "no slip for what was not queued");
     assert_eq!(f.outbox.row(first).unwrap().unwrap().state, Some(State::Pending), "the queued one is kept");
+}
+
+/// Every kind of card the reader knows fills a form's name and ID number and passes its checks:
+/// the 2017 foreigner card's 15-character number once blocked those residents at "next".
+#[test]
+fn every_kind_of_card_gets_through_a_form() {
+    for (name, card) in kiosk_idcard::sim::sample_cards() {
+        let (mut f, t) = {
+            let f = fixture("cards");
+            let t = f.t;
+            (f, t)
+        };
+        reach_confirm_with(&mut f.session, &card, t);
+        let form = f.session.form().unwrap();
+        let id = form.fields().iter().position(|x| x.kind == FieldKind::IdNumber).unwrap();
+        assert_eq!(form.value(id), card.id_number, "{name}: the number comes from the card");
+        assert!(form.is_prefilled(id), "{name}");
+    }
 }
