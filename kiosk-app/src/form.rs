@@ -141,6 +141,11 @@ impl FormState {
         state
     }
 
+    /// Whether the resident typed or chose anything: what "finish" would throw away.
+    pub fn has_input(&self) -> bool {
+        self.values.iter().zip(&self.prefilled).any(|(v, &from_card)| !from_card && !v.trim().is_empty())
+    }
+
     /// The catalogue's field definitions, in order.
     pub fn fields(&self) -> &[Field] {
         &self.fields

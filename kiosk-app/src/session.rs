@@ -237,6 +237,8 @@ pub struct Session {
     /// Sessions ended since start, for the maintenance screen.
     sessions: u64,
     warning: Option<u64>,
+    /// "Finish" was pressed with typed input on the form: the screen asks first.
+    finish_asked: bool,
 }
 
 impl std::fmt::Debug for Session {
@@ -282,6 +284,7 @@ impl Session {
             pin_locked: None,
             sessions: 0,
             warning: None,
+            finish_asked: false,
         }
     }
 
@@ -800,12 +803,31 @@ impl Session {
         }
     }
 
-    /// The "finish" button, from anywhere in a session.
+    /// The "finish" button, from anywhere in a session. With a form the resident has typed
+    /// into, it asks first ([`Session::finish_asked`]); [`Session::finish_confirmed`] ends the
+    /// session, [`Session::keep_going`] goes back to the form.
     pub fn finish(&mut self, now: Instant) {
+        self.touch(now);
         if self.screen == Screen::Done {
             self.go(Screen::ThankYou, now);
             self.wipe_personal_data();
         } else if self.in_session() && self.screen != Screen::Submitting {
+            if self.form.as_ref().is_some_and(FormState::has_input) {
+                self.finish_asked = true;
+            } else {
+                self.wipe(now);
+            }
+        }
+    }
+
+    /// Whether "finish" is waiting for the resident to say the typed input may go.
+    pub fn finish_asked(&self) -> bool {
+        self.finish_asked
+    }
+
+    /// "结束办理" on the question: the session ends, the input is wiped.
+    pub fn finish_confirmed(&mut self, now: Instant) {
+        if self.finish_asked {
             self.wipe(now);
         }
     }
@@ -876,9 +898,10 @@ impl Session {
         Idle::Warning(left.max(1))
     }
 
-    /// "继续办理" on the idle warning.
+    /// "继续办理" on the idle warning or on the question before finishing.
     pub fn keep_going(&mut self, now: Instant) {
         self.touch(now);
+        self.finish_asked = false;
     }
 
     fn wipe_personal_data(&mut self) {
@@ -907,6 +930,7 @@ impl Session {
         self.entered = now;
         self.last_activity = now;
         self.warning = None;
+        self.finish_asked = false;
         self.sessions += 1;
         if let Some(library) = self.pending_library.take() {
             tracing::info!(version = library.version(), "catalogue release switched in between sessions");

@@ -94,6 +94,8 @@ pub struct Frame {
     pub notice: Option<Notice>,
     /// Seconds left on the idle warning, while it is up.
     pub idle_seconds_left: Option<u64>,
+    /// "Finish" asks whether the typed input may go.
+    pub finish_asked: bool,
     pub sample_catalogue: bool,
     pub catalogue_version: String,
     pub kiosk_id: String,
@@ -358,6 +360,7 @@ impl Session {
             elder: self.elder(),
             notice: self.notice(),
             idle_seconds_left: self.idle_warning(),
+            finish_asked: self.finish_asked(),
             sample_catalogue: library.is_sample(),
             catalogue_version: library.version().to_owned(),
             kiosk_id: self.config().kiosk_id.clone(),

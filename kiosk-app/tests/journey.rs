@@ -417,3 +417,35 @@ fn every_kind_of_card_gets_through_a_form() {
         assert!(form.is_prefilled(id), "{name}");
     }
 }
+
+/// "Finish" on a form the resident typed into asks before wiping it; with nothing typed (only
+/// what the card filled in) it ends at once.
+#[test]
+fn finish_asks_before_it_throws_typed_input_away() {
+    let mut f = fixture("finish");
+    let t = f.t;
+    let s = &mut f.session;
+    s.card_read(&resident(), t);
+    let item = phone_item(s.library());
+    s.open_item(item, t);
+    s.begin_form(t);
+    s.finish(t);
+    assert_eq!(s.screen(), Screen::Attract, "nothing typed: nothing to lose");
+
+    s.card_read(&resident(), t);
+    s.open_item(item, t);
+    s.begin_form(t);
+    let phone = s.form().unwrap().fields().iter().position(|x| x.kind == FieldKind::Phone).unwrap();
+    s.focus_field(phone, t);
+    s.form_key("138", t);
+    s.finish(t);
+    assert!(s.finish_asked() && s.view(&[]).frame.finish_asked);
+    assert_eq!((s.screen(), s.form().unwrap().value(phone)), (Screen::Form, "138"), "nothing wiped yet");
+    s.keep_going(t);
+    assert!(!s.finish_asked());
+    assert_eq!(s.form().unwrap().value(phone), "138");
+    s.finish(t);
+    s.finish_confirmed(t);
+    assert_eq!(s.screen(), Screen::Attract);
+    assert!(s.form().is_none() && s.identity().is_none() && !s.finish_asked());
+}

@@ -148,6 +148,7 @@ impl Kiosk {
         }
         nav.on_proceed(h.cb(|a, now| a.session.proceed(now)));
         nav.on_finish(h.cb(|a, now| a.session.finish(now)));
+        nav.on_finish_confirmed(h.cb(|a, now| a.session.finish_confirmed(now)));
         nav.on_back(h.cb(|a, now| a.session.back(now)));
         nav.on_home(h.cb(|a, now| a.session.home(now)));
         nav.on_keep_going(h.cb(|a, now| a.session.keep_going(now)));

@@ -351,6 +351,7 @@ impl View {
         nav.set_screen(screen_id(frame.screen));
         nav.set_notice(notice(frame.notice));
         nav.set_idle_seconds_left(frame.idle_seconds_left.map_or(0, int));
+        nav.set_finish_asked(frame.finish_asked);
         nav.set_sample_catalogue(frame.sample_catalogue);
         nav.set_catalogue_version(frame.catalogue_version.as_str().into());
         nav.set_kiosk_id(frame.kiosk_id.as_str().into());
