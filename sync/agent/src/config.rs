@@ -34,6 +34,38 @@ pub struct Config {
     /// Signed catalogue updates; absent on kiosks that get their catalogue from the image only.
     #[serde(default)]
     pub catalogue: Option<CatalogueUpdates>,
+    /// The local API the UI asks for live services; absent, the agent serves none.
+    #[serde(default)]
+    pub local: Option<Local>,
+}
+
+/// The local API (`kiosk_sync_proto::live`) on a Unix socket.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Local {
+    /// The socket's path, e.g. `/run/kiosk/sync.sock`.
+    pub socket: PathBuf,
+    /// Callers must run as this group (or as the agent's own user); the socket is made
+    /// `0660` and given to it.
+    #[serde(default = "default_local_group")]
+    pub group: String,
+    /// How long a live request may take at the service network before the UI hears `timeout`.
+    #[serde(default = "default_live_deadline")]
+    pub deadline_ms: u64,
+}
+
+fn default_local_group() -> String {
+    "kiosk".into()
+}
+
+fn default_live_deadline() -> u64 {
+    4_000
+}
+
+impl Local {
+    pub fn deadline(&self) -> Duration {
+        Duration::from_millis(self.deadline_ms)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -155,7 +187,9 @@ impl Config {
                 .into_iter()
                 .chain(u.usb.as_mut())
                 .chain(u.os.as_mut().map(|o| &mut o.incoming))
-        })) {
+        }))
+        .chain(c.local.as_mut().map(|l| &mut l.socket))
+        {
             if p.is_relative() {
                 *p = base.join(&*p);
             }
@@ -186,6 +220,12 @@ impl Config {
         ];
         for (ok, why) in checks {
             anyhow::ensure!(ok, "{why}");
+        }
+        if let Some(l) = &self.local {
+            anyhow::ensure!(
+                (100..=30_000).contains(&l.deadline_ms),
+                "local.deadline_ms must be between 100 and 30000"
+            );
         }
         url::Url::parse(&self.gateway)
             .ok()

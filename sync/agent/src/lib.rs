@@ -10,12 +10,13 @@
 //! with, and the offset is reported.
 
 pub mod config;
+pub mod local;
 pub mod mqtt;
 pub mod updates;
 
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use bytes::Bytes;
@@ -77,6 +78,34 @@ pub struct Uploader {
     /// gateway's replay window still holds) and reports the drift instead of going silent.
     offset_ms: AtomicI64,
     offset_known: AtomicBool,
+    /// What the last request to the gateway came to: the local API answers "network
+    /// unavailable" at once while a recent one could not connect.
+    link: Mutex<Link>,
+}
+
+/// The link to the service network as the last requests found it.
+#[derive(Debug, Default, Clone, Copy)]
+struct Link {
+    /// The last answer of any kind from the gateway.
+    last_answer: Option<Instant>,
+    /// Since when requests fail to connect, while they do.
+    down_since: Option<Instant>,
+    /// The last request that failed to connect.
+    last_failure: Option<Instant>,
+}
+
+/// While a request failed to connect this recently, live requests are not even tried.
+const LINK_RETRY_AFTER: Duration = Duration::from_secs(5);
+
+/// What a live request forwarded to the gateway came to.
+#[derive(Debug)]
+pub enum Live {
+    /// The gateway answered (any status); its body is passed on as it is.
+    Answer { status: u16, body: Bytes },
+    /// The link is down: no connection to the gateway (now, or a moment ago).
+    Unavailable(String),
+    /// No answer within the deadline.
+    Timeout,
 }
 
 impl std::fmt::Debug for Uploader {
@@ -122,6 +151,7 @@ impl Uploader {
             alg: config.algorithm()?,
             offset_ms: AtomicI64::new(0),
             offset_known: AtomicBool::new(false),
+            link: Mutex::new(Link::default()),
         })
     }
 
@@ -177,9 +207,67 @@ impl Uploader {
         req.body(body.clone())
     }
 
+    /// Whether the gateway answered the last request, and since when it has not.
+    pub fn online(&self) -> (bool, Option<Duration>) {
+        let link = *self.link.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        (link.down_since.is_none(), link.last_answer.map(|t| t.elapsed()))
+    }
+
+    fn note_link(&self, result: &reqwest::Result<reqwest::Response>) {
+        let mut link = self.link.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let now = Instant::now();
+        match result {
+            Ok(_) => {
+                if link.down_since.take().is_some() {
+                    tracing::info!("the service network answers again");
+                }
+                link.last_answer = Some(now);
+            }
+            Err(e) if e.is_connect() || e.is_timeout() => {
+                link.down_since.get_or_insert(now);
+                link.last_failure = Some(now);
+            }
+            Err(_) => {}
+        }
+    }
+
+    /// Sends one signed request and notes what it says about the link.
+    async fn send_signed(
+        &self,
+        path: &str,
+        idempotency_key: &str,
+        body: &Bytes,
+    ) -> reqwest::Result<reqwest::Response> {
+        let result = self.signed_post(path, idempotency_key, body).send().await;
+        self.note_link(&result);
+        result
+    }
+
+    /// Forwards a live request (`kiosk_sync_proto::live`) to the gateway, signed like an upload,
+    /// within `deadline`. While a request failed to connect a moment ago, it is not tried: the
+    /// resident hears at once that the network is down.
+    pub async fn live(&self, service: proto::live::Service, body: Bytes, deadline: Duration) -> Live {
+        let link = *self.link.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if link.down_since.is_some() && link.last_failure.is_some_and(|t| t.elapsed() < LINK_RETRY_AFTER) {
+            return Live::Unavailable("the service network could not be reached a moment ago".into());
+        }
+        let path = service.gateway_path();
+        let request = async {
+            let response = self.post(&path, "", &body).await?;
+            let status = response.status().as_u16();
+            Ok::<_, reqwest::Error>((status, response.bytes().await?))
+        };
+        match tokio::time::timeout(deadline, request).await {
+            Err(_) => Live::Timeout,
+            Ok(Ok((status, body))) => Live::Answer { status, body },
+            Ok(Err(e)) if e.is_timeout() => Live::Timeout,
+            Ok(Err(e)) => Live::Unavailable(describe(&e)),
+        }
+    }
+
     /// Sends a signed POST and learns the gateway's time from the answer. A 401 that taught us a
     /// new clock offset (the gateway refused our clock) is sent once more at once, signed with the
-    /// corrected time: one rule for uploads and heartbeats alike.
+    /// corrected time: one rule for uploads, heartbeats and live requests alike.
     async fn post(
         &self,
         path: &str,
@@ -187,14 +275,14 @@ impl Uploader {
         body: &Bytes,
     ) -> reqwest::Result<reqwest::Response> {
         let before = self.offset_ms.load(Ordering::Relaxed);
-        let first = self.signed_post(path, idempotency_key, body).send().await?;
+        let first = self.send_signed(path, idempotency_key, body).await?;
         self.learn_clock(first.headers());
         let offset = self.offset_ms.load(Ordering::Relaxed);
         if first.status() != reqwest::StatusCode::UNAUTHORIZED || offset == before {
             return Ok(first);
         }
         tracing::warn!(offset_ms = -offset, "the gateway refused our clock; signing with its time");
-        let again = self.signed_post(path, idempotency_key, body).send().await?;
+        let again = self.send_signed(path, idempotency_key, body).await?;
         self.learn_clock(again.headers());
         Ok(again)
     }
@@ -311,7 +399,7 @@ pub struct Agent {
     /// Taken by [`Agent::run`] into a task of its own.
     pub updater: Option<Updater>,
     update_status: Option<Arc<Mutex<UpdateStatus>>>,
-    uploader: Uploader,
+    uploader: Arc<Uploader>,
     config: Config,
     owner: String,
     rng: fastrand::Rng,
@@ -344,7 +432,7 @@ impl Agent {
             // Their leases run out and are taken over by the first claim after that.
             Err(e) => tracing::warn!(error = %e, "interrupted uploads not released yet"),
         }
-        let uploader = Uploader::new(&config)?;
+        let uploader = Arc::new(Uploader::new(&config)?);
         if let Some(os) = config.catalogue.as_ref().and_then(|c| c.os.as_ref()) {
             // Which system this kiosk runs, for the fleet view and the maintenance screen.
             let (version, slot) = updates::running_os(&os.os_release);
@@ -614,6 +702,13 @@ impl Agent {
         let mut next_heartbeat = tokio::time::Instant::now();
         let mut next_purge = tokio::time::Instant::now();
         let updates = self.updater.take().map(|u| AbortOnDrop(tokio::spawn(u.run())));
+        let _local = match &self.config.local {
+            Some(l) => Some(AbortOnDrop(tokio::spawn(local::serve(
+                local::bind(l)?,
+                local::Forwarder::new(self.uploader.clone(), &self.config.kiosk_id, l),
+            )))),
+            None => None,
+        };
         loop {
             if let Some(every) = watchdog
                 && tokio::time::Instant::now() >= next_pet

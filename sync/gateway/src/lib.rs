@@ -6,6 +6,7 @@
 //! and bodies that trickle.
 
 pub mod certs;
+pub mod live;
 pub mod store;
 
 use std::collections::HashMap;
@@ -228,6 +229,21 @@ fn verify(
     }
 }
 
+/// The answer an injected 5xx or 429 gives, whatever was asked.
+fn injected_refusal(gw: &Gateway, fault: Fault) -> Option<Response> {
+    match fault {
+        Fault::ServerError => {
+            Some(problem(StatusCode::SERVICE_UNAVAILABLE, "injected", "injected server error"))
+        }
+        Fault::TooMany => {
+            let mut r = problem(StatusCode::TOO_MANY_REQUESTS, "injected", "slow down");
+            r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(gw.faults.retry_after_secs));
+            Some(r)
+        }
+        _ => None,
+    }
+}
+
 async fn submit(
     State(gw): State<Arc<Gateway>>,
     Extension(conn): Extension<Conn>,
@@ -235,16 +251,8 @@ async fn submit(
     body: Bytes,
 ) -> Response {
     let fault = gw.draw();
-    match fault {
-        Fault::ServerError => {
-            return problem(StatusCode::SERVICE_UNAVAILABLE, "injected", "injected server error");
-        }
-        Fault::TooMany => {
-            let mut r = problem(StatusCode::TOO_MANY_REQUESTS, "injected", "slow down");
-            r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(gw.faults.retry_after_secs));
-            return r;
-        }
-        _ => {}
+    if let Some(refused) = injected_refusal(&gw, fault) {
+        return refused;
     }
     let Some(key) =
         headers.get(proto::HEADER_IDEMPOTENCY_KEY).and_then(|v| v.to_str().ok()).map(str::to_owned)
@@ -428,6 +436,7 @@ pub fn api_router(gw: Arc<Gateway>) -> Router {
     Router::new()
         .route(proto::PATH_SUBMISSIONS, post(submit))
         .route(proto::PATH_HEARTBEATS, post(heartbeat))
+        .route(&format!("{}{{service}}", proto::live::GATEWAY_PREFIX), post(live::answer))
         .route("/catalogue/{*path}", get(catalogue_file))
         .layer(axum::middleware::from_fn_with_state(gw.clone(), date_header))
         .with_state(gw)

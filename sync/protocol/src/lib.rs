@@ -9,6 +9,7 @@
 //! `x-kiosk-id`) no longer verifies. TLS with a client certificate authenticates the kiosk too;
 //! the signature survives TLS-terminating proxies.
 
+pub mod live;
 mod submission;
 
 pub use submission::{FormValue, FormValues, Submission};

@@ -94,3 +94,55 @@ fn the_submission_is_documented_field_by_field() {
     assert_eq!(documented, written);
     assert_eq!(schema["required"], serde_json::json!(["item_code"]));
 }
+
+/// The keys a value serialises to.
+fn keys(value: &impl serde::Serialize) -> std::collections::BTreeSet<String> {
+    serde_json::to_value(value).unwrap().as_object().unwrap().keys().cloned().collect()
+}
+
+fn documented(spec: &serde_json::Value, schema: &str) -> std::collections::BTreeSet<String> {
+    spec["components"]["schemas"][schema]["properties"].as_object().unwrap().keys().cloned().collect()
+}
+
+#[test]
+fn the_live_services_are_documented_at_both_hops() {
+    use proto::live::{self, Figure, LocalStatus, Person, RecordRow, Records, RecordsQuery, Service};
+    let gateway = spec();
+    let local: serde_json::Value =
+        serde_json::from_str(include_str!("../../local-api.json")).expect("local-api.json is valid JSON");
+    assert_eq!(local["openapi"], "3.1.0");
+    for service in Service::ALL {
+        assert!(
+            gateway["paths"][service.gateway_path()]["post"].is_object(),
+            "{} undocumented",
+            service.gateway_path()
+        );
+        assert!(
+            local["paths"][service.local_path()]["post"].is_object(),
+            "{} undocumented",
+            service.local_path()
+        );
+    }
+    assert!(local["paths"][live::LOCAL_STATUS]["get"].is_object());
+
+    assert_eq!(documented(&gateway, "Person"), keys(&Person::default()));
+    assert_eq!(documented(&gateway, "RecordsQuery"), keys(&RecordsQuery::default()));
+    assert_eq!(documented(&gateway, "Records"), keys(&Records::default()));
+    assert_eq!(documented(&gateway, "Figure"), keys(&Figure::default()));
+    assert_eq!(documented(&gateway, "RecordRow"), keys(&RecordRow::default()));
+    assert_eq!(documented(&local, "LocalStatus"), keys(&LocalStatus::default()));
+    let records: Vec<&str> = gateway["components"]["schemas"]["RecordsQuery"]["properties"]["record"]["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(records, live::record::ALL);
+    let codes: Vec<&str> = local["components"]["schemas"]["Problem"]["properties"]["code"]["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(codes, live::problem::ALL, "every problem code of the local API is documented");
+}

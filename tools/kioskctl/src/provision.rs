@@ -25,6 +25,8 @@ pub const SECRET: &str = "app-secret";
 pub const UPDATE_ROOT: &str = "update-root.json";
 /// Written last inside the new configuration folder; first boot runs until it exists.
 pub const MARKER: &str = "provisioned";
+/// Where the agent serves the UI's live questions (its systemd unit's RuntimeDirectory).
+pub const LOCAL_SOCKET: &str = "/run/kiosk-sync/sync.sock";
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -249,6 +251,10 @@ pub fn run(args: &Args) -> Result<u8> {
         }
         sync.insert("catalogue".into(), toml::Value::Table(updates));
     }
+    sync.insert(
+        "local".into(),
+        toml::Value::Table(toml::Table::from_iter([("socket".into(), s(LOCAL_SOCKET))])),
+    );
 
     let d = &p.devices;
     let mut ui = toml::Table::new();

@@ -102,6 +102,8 @@ fn a_provisioned_kiosk_reaches_the_gateway_and_bad_sticks_change_nothing() {
 
     // The agent runs on what was written: a heartbeat over mutual TLS, signed with the secret.
     let agent_config = kiosk_sync::Config::load(&config.join("kiosk-sync.toml")).unwrap();
+    let local = agent_config.local.as_ref().expect("the agent serves the UI's live questions");
+    assert_eq!(local.socket, std::path::Path::new("/run/kiosk-sync/sync.sock"));
     let agent = kiosk_sync::Agent::new(agent_config).unwrap();
     runtime.block_on(agent.send_heartbeat()).unwrap();
     let fleet = gw.gateway.store().fleet().unwrap();
