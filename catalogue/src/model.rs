@@ -46,6 +46,29 @@ pub enum Kind {
     Info,
     /// The district's recruitment: browse the opening and apply with a form.
     Job,
+    /// A live query of the resident's own record at the service network (after card
+    /// identification), e.g. `{"query": "housing_fund"}` in JSON.
+    Query(Record),
+}
+
+/// Which of a resident's records a query item shows; the service network's name for it is
+/// [`Record::code`] (`kiosk_sync_proto::live::record`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Record {
+    /// 社保缴费记录.
+    SocialInsurance,
+    /// 公积金余额与明细.
+    HousingFund,
+}
+
+impl Record {
+    pub fn code(self) -> &'static str {
+        match self {
+            Record::SocialInsurance => "social_insurance",
+            Record::HousingFund => "housing_fund",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

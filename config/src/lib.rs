@@ -35,6 +35,10 @@ pub struct Config {
     pub idle_secs: u64,
     #[serde(default = "default_countdown")]
     pub countdown_secs: u64,
+    /// The sync agent's local API (its `kiosk-sync.toml` `[local] socket`), for live services;
+    /// none, and the kiosk offers them as unavailable.
+    #[serde(default)]
+    pub live_socket: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

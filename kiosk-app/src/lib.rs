@@ -7,8 +7,10 @@ pub mod form;
 pub mod identity;
 pub mod ime;
 pub mod library;
+pub mod lookup;
 pub mod pin;
 pub mod receipt;
+pub mod records_slip;
 pub mod session;
 pub mod view;
 

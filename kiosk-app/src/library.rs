@@ -82,7 +82,7 @@ impl Library {
 
 fn kind_rank(kind: Kind) -> u8 {
     match kind {
-        Kind::Online => 0,
+        Kind::Online | Kind::Query(_) => 0,
         Kind::PreApplication => 1,
         Kind::Job => 2,
         Kind::Info => 3,

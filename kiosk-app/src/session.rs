@@ -17,6 +17,7 @@ use crate::form::{FormState, Keyboard, keyboard_for};
 use crate::identity::Identity;
 use crate::ime::Composer;
 use crate::library::Library;
+use crate::lookup::{Ask, LiveFailure, Lookup, State as LookupState};
 use crate::pin;
 use crate::receipt::{self, Receipt};
 use crate::view::{Queue, SelfTest, SelfTestKind};
@@ -33,6 +34,8 @@ pub enum Screen {
     Detail,
     Form,
     Confirm,
+    /// A resident's own record, asked live (a query item).
+    Records,
     /// Queued; waiting briefly for the case number, then printing.
     Submitting,
     Done,
@@ -239,6 +242,12 @@ pub struct Session {
     warning: Option<u64>,
     /// "Finish" was pressed with typed input on the form: the screen asks first.
     finish_asked: bool,
+    /// The records screen's live lookup.
+    lookup: Option<Lookup>,
+    /// Numbers live questions, so that a late answer to an old one is dropped.
+    asked: u64,
+    /// Printing the records slip, while it is on its way.
+    records_printing: Option<Printing>,
 }
 
 impl std::fmt::Debug for Session {
@@ -285,6 +294,9 @@ impl Session {
             sessions: 0,
             warning: None,
             finish_asked: false,
+            lookup: None,
+            asked: 0,
+            records_printing: None,
         }
     }
 
@@ -458,6 +470,8 @@ impl Session {
 
     /// Home, with only the welcome screen behind it: "back" never returns to identification.
     fn land_home(&mut self, now: Instant) {
+        self.lookup = None;
+        self.records_printing = None;
         self.back_stack.retain(|s| *s == Screen::Welcome);
         self.screen = Screen::Home;
         self.entered = now;
@@ -604,6 +618,91 @@ impl Session {
                 self.notice = Some(Notice::ItemUnavailable);
             }
         }
+    }
+
+    /// Whether the open item is a live query the resident can run: it needs the number from a
+    /// card (a login code identifies without one).
+    pub fn can_query(&self) -> bool {
+        matches!(self.item().map(|it| it.kind), Some(Kind::Query(_)))
+            && self.identity.as_ref().is_some_and(|i| !i.id_number.is_empty())
+    }
+
+    pub fn lookup(&self) -> Option<&Lookup> {
+        self.lookup.as_ref()
+    }
+
+    /// How printing the records slip goes, once asked.
+    pub fn records_printing(&self) -> Option<Printing> {
+        self.records_printing
+    }
+
+    /// "Show my records" on a query item: the records screen, waiting for the answer to the
+    /// question returned.
+    pub fn open_records(&mut self, now: Instant) -> Option<Ask> {
+        self.touch(now);
+        if !self.can_query() {
+            return None;
+        }
+        let Some(Kind::Query(record)) = self.item().map(|it| it.kind) else { return None };
+        let identity = self.identity.as_ref()?;
+        self.lookup = Some(Lookup::new(record, &identity.name, &identity.id_number));
+        self.records_printing = None;
+        self.go(Screen::Records, now);
+        self.ask_page(0)
+    }
+
+    fn ask_page(&mut self, page: u32) -> Option<Ask> {
+        let identity = self.identity.as_ref()?;
+        let person =
+            proto::live::Person { id_number: identity.id_number.clone(), name: identity.name.clone() };
+        self.asked += 1;
+        Some(self.lookup.as_mut()?.ask(self.asked, page, person))
+    }
+
+    /// The next or the previous page of the record shown.
+    pub fn records_page(&mut self, forward: bool, now: Instant) -> Option<Ask> {
+        self.touch(now);
+        let lookup = self.lookup.as_ref()?;
+        let records = lookup.records()?;
+        let page = if forward {
+            (records.page + 1 < records.pages).then_some(records.page + 1)?
+        } else {
+            records.page.checked_sub(1)?
+        };
+        self.records_printing = None;
+        self.ask_page(page)
+    }
+
+    /// "Try again" after a failed lookup.
+    pub fn retry_records(&mut self, now: Instant) -> Option<Ask> {
+        self.touch(now);
+        let page = self.lookup.as_ref().filter(|l| matches!(l.state, LookupState::Failed(_)))?.page;
+        self.ask_page(page)
+    }
+
+    /// The answer to live question `id`; answers to older questions are dropped (and wiped).
+    pub fn live_answer(&mut self, id: u64, answer: Result<proto::live::Records, LiveFailure>, now: Instant) {
+        let on_screen = self.screen == Screen::Records;
+        let Some(lookup) = self.lookup.as_mut().filter(|l| l.asked == id && on_screen) else {
+            return;
+        };
+        self.last_activity = now;
+        self.warning = None;
+        lookup.state = match answer {
+            Ok(records) => LookupState::Shown(Box::new(records)),
+            Err(why) => LookupState::Failed(why),
+        };
+    }
+
+    /// The masked summary slip of the page shown, to print.
+    #[must_use = "the slip must go to the printer"]
+    pub fn print_records(&mut self, wall: time::OffsetDateTime, now: Instant) -> Option<Slip> {
+        self.touch(now);
+        let lookup = self.lookup.as_ref()?;
+        let records = lookup.records()?;
+        let slip = crate::records_slip::slip(lookup, records, &self.config.kiosk_id, &receipt::cst(wall));
+        self.records_printing = Some(Printing::Printing);
+        Some(slip)
     }
 
     /// Whether the open item takes an application here (information items do not).
@@ -791,8 +890,16 @@ impl Session {
         Some(s.receipt.slip())
     }
 
-    /// How printing went; the done screen follows either way.
+    /// How printing went; the done screen follows either way (for a records slip, the records
+    /// screen says it).
     pub fn printed(&mut self, outcome: Result<(), PrintProblem>, now: Instant) {
+        if self.records_printing == Some(Printing::Printing) {
+            self.records_printing = Some(match outcome {
+                Ok(()) => Printing::Printed,
+                Err(problem) => Printing::Failed(problem),
+            });
+            return;
+        }
         if let Some(s) = &mut self.submission {
             s.printing = match outcome {
                 Ok(()) => Printing::Printed,
@@ -841,6 +948,11 @@ impl Session {
         if matches!(self.screen, Screen::Pin | Screen::Maintenance) {
             self.close_maintenance(now);
             return;
+        }
+        if self.screen == Screen::Records {
+            // Leaving the records drops them: nothing personal outlives the screen.
+            self.lookup = None;
+            self.records_printing = None;
         }
         match self.back_stack.pop() {
             Some(Screen::Attract) | None => self.wipe(now),
@@ -919,6 +1031,8 @@ impl Session {
         self.wipe_personal_data();
         self.submission = None;
         self.filing = None;
+        self.lookup = None;
+        self.records_printing = None;
         self.item = None;
         self.hits.clear();
         self.page = 0;

@@ -8,6 +8,7 @@ use kiosk_idcard::CardKind;
 use kiosk_scanner::{Rejection, ScanKind};
 
 use crate::form::{FieldError, Keyboard};
+use crate::lookup::{LiveFailure, State as LookupState, yuan};
 use crate::session::{Health, Lang, ListSource, Notice, Printing, Screen, Session};
 
 /// Submissions waiting longer than this (ms) mean the service network is not being reached.
@@ -116,6 +117,7 @@ pub enum Page {
     Confirm(Confirm),
     /// Submitting and done: the application's slip and how printing it goes.
     Receipt(Receipt),
+    Records(Box<RecordsPage>),
     Pin(Pin),
     Maintenance(Maintenance),
 }
@@ -202,6 +204,8 @@ pub struct Detail {
     pub address: String,
     pub hours: String,
     pub can_apply: bool,
+    /// A query item the resident can run (identified by card).
+    pub can_query: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -250,6 +254,17 @@ pub enum PrintState {
     Failed(PrintProblem),
 }
 
+impl From<Printing> for PrintState {
+    fn from(p: Printing) -> Self {
+        match p {
+            Printing::Waiting => PrintState::Waiting,
+            Printing::Printing => PrintState::Printing,
+            Printing::Printed => PrintState::Printed,
+            Printing::Failed(problem) => PrintState::Failed(problem),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Receipt {
     /// The case number once the service network gave one, else the submission number.
@@ -261,6 +276,103 @@ pub struct Receipt {
     pub slip: Option<Slip>,
     pub pre_application: bool,
     pub visit_address: String,
+}
+
+/// Where a live lookup is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LookupView {
+    Waiting,
+    Shown,
+    Failed(LiveFailure),
+}
+
+/// What a line of a record is (`kiosk_sync_proto::live::RecordRow::kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowKind {
+    Pension,
+    Medical,
+    Unemployment,
+    Injury,
+    Deposit,
+    Withdrawal,
+    Interest,
+    /// A kind this kiosk does not know yet: shown without a name.
+    Other,
+}
+
+impl RowKind {
+    fn of(code: &str) -> Self {
+        match code {
+            "pension" => Self::Pension,
+            "medical" => Self::Medical,
+            "unemployment" => Self::Unemployment,
+            "injury" => Self::Injury,
+            "deposit" => Self::Deposit,
+            "withdrawal" => Self::Withdrawal,
+            "interest" => Self::Interest,
+            _ => Self::Other,
+        }
+    }
+}
+
+/// What a summary figure is (`kiosk_sync_proto::live::Figure::key`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FigureKey {
+    Balance,
+    MonthlyDeposit,
+    MonthsPaid,
+    TotalPersonal,
+    TotalEmployer,
+    Other,
+}
+
+impl FigureKey {
+    fn of(code: &str) -> Self {
+        match code {
+            "balance" => Self::Balance,
+            "monthly_deposit" => Self::MonthlyDeposit,
+            "months_paid" => Self::MonthsPaid,
+            "total_personal" => Self::TotalPersonal,
+            "total_employer" => Self::TotalEmployer,
+            _ => Self::Other,
+        }
+    }
+}
+
+/// One line of a record as shown: money already written out (`1,234.56`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordLine {
+    pub period: String,
+    pub kind: RowKind,
+    pub amount: String,
+    /// The employer's part, or the balance after it.
+    pub other: String,
+    /// The contribution base; empty where there is none.
+    pub base: String,
+}
+
+/// A summary figure: what it is and its value written out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordFigure {
+    pub key: FigureKey,
+    pub value: String,
+}
+
+/// The records screen: the resident's own record, masked where it names them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordsPage {
+    pub record: kiosk_catalogue::model::Record,
+    pub item_name: String,
+    pub holder: String,
+    pub holder_number: String,
+    pub state: LookupView,
+    pub account: String,
+    pub as_of: String,
+    pub summary: Vec<RecordFigure>,
+    pub rows: Vec<RecordLine>,
+    pub page: u32,
+    pub pages: u32,
+    pub print: Option<PrintState>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -388,6 +500,7 @@ impl Session {
                     .collect(),
             }),
             Screen::Submitting | Screen::Done => self.receipt_view().map_or(Page::Plain, Page::Receipt),
+            Screen::Records => self.records_view().map_or(Page::Plain, |r| Page::Records(Box::new(r))),
             Screen::Pin => Page::Pin(Pin {
                 digits: self.pin_digits(),
                 message: match (self.pin_locked(), self.pin_message()) {
@@ -494,7 +607,59 @@ impl Session {
             address: item.transact_addr.clone(),
             hours: item.transact_time.clone(),
             can_apply: self.can_apply(),
+            can_query: self.can_query(),
         }
+    }
+
+    fn records_view(&self) -> Option<RecordsPage> {
+        let lookup = self.lookup()?;
+        let records = lookup.records();
+        Some(RecordsPage {
+            record: lookup.record,
+            item_name: self.item().map(|i| i.task_name.clone()).unwrap_or_default(),
+            holder: lookup.holder.clone(),
+            holder_number: lookup.holder_number.clone(),
+            state: match lookup.state {
+                LookupState::Waiting => LookupView::Waiting,
+                LookupState::Shown(_) => LookupView::Shown,
+                LookupState::Failed(why) => LookupView::Failed(why),
+            },
+            account: records.map(|r| r.account.clone()).unwrap_or_default(),
+            as_of: records.map(|r| r.as_of.clone()).unwrap_or_default(),
+            summary: records
+                .map(|r| {
+                    r.summary
+                        .iter()
+                        .map(|f| {
+                            let key = FigureKey::of(&f.key);
+                            let value = if key == FigureKey::MonthsPaid {
+                                f.value.to_string()
+                            } else {
+                                yuan(f.value)
+                            };
+                            RecordFigure { key, value }
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            rows: records
+                .map(|r| {
+                    r.rows
+                        .iter()
+                        .map(|row| RecordLine {
+                            period: row.period.clone(),
+                            kind: RowKind::of(&row.kind),
+                            amount: yuan(row.amount),
+                            other: yuan(row.other),
+                            base: if row.base > 0 { yuan(row.base) } else { String::new() },
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            page: records.map_or(lookup.page, |r| r.page),
+            pages: records.map_or(0, |r| r.pages),
+            print: self.records_printing().map(PrintState::from),
+        })
     }
 
     fn form_view(&self) -> Option<Form> {
@@ -531,12 +696,7 @@ impl Session {
             reference: sub.receipt.reference().to_owned(),
             filed: sub.receipt.case_number.is_some(),
             tracking_url: sub.receipt.tracking_url(),
-            print: match sub.printing {
-                Printing::Waiting => PrintState::Waiting,
-                Printing::Printing => PrintState::Printing,
-                Printing::Printed => PrintState::Printed,
-                Printing::Failed(problem) => PrintState::Failed(problem),
-            },
+            print: sub.printing.into(),
             slip: (sub.printing != Printing::Waiting).then(|| sub.receipt.preview()),
             pre_application: item.is_some_and(|i| i.kind == Kind::PreApplication),
             visit_address: item.map(|i| i.transact_addr.clone()).unwrap_or_default(),

@@ -189,3 +189,97 @@ fn the_maintenance_view_comes_from_the_queue_the_devices_and_the_self_tests() {
     s.close_maintenance(t);
     assert_eq!((s.screen(), s.self_test_result()), (Screen::Attract, &SelfTest::None));
 }
+
+fn records_answer(page: u32) -> kiosk_sync_proto::live::Records {
+    use kiosk_sync_proto::live::{Figure, RecordRow, Records};
+    let mut r = Records::default();
+    r.record = "social_insurance".into();
+    r.account = "440601234****".into();
+    r.page = page;
+    r.pages = 3;
+    r.as_of = "2026-11-29".into();
+    r.summary.push(Figure { key: "months_paid".into(), value: 41 });
+    r.summary.push(Figure { key: "total_personal".into(), value: 3_456_789 });
+    r.rows.push(RecordRow {
+        period: "2026-10".into(),
+        kind: "pension".into(),
+        amount: 64_000,
+        other: 112_000,
+        base: 800_000,
+        payer: "佛山示例科技有限公司".into(),
+    });
+    r
+}
+
+#[test]
+fn a_resident_looks_up_their_records_page_by_page_and_prints_a_masked_slip() {
+    use kiosk_app::lookup::{LiveFailure, Question};
+    use kiosk_app::view::{LookupView, PrintState};
+    let (mut s, t) = session();
+    let card = resident();
+    s.card_read(&card, t);
+    let lib = s.library();
+    let item = (0..lib.len())
+        .find(|&i| {
+            lib.summary(i).kind
+                == kiosk_catalogue::Kind::Query(kiosk_catalogue::model::Record::SocialInsurance)
+        })
+        .expect("the sample catalogue has a social insurance query");
+    s.open_item(item, t);
+    let Page::Detail(detail) = page(&s) else { panic!() };
+    assert!(detail.can_query && !detail.can_apply);
+
+    let ask = s.open_records(t).unwrap();
+    let Question::Records(q) = &ask.question;
+    assert_eq!(
+        (q.record.as_str(), q.page, q.person.id_number.as_str()),
+        ("social_insurance", 0, card.id_number.as_str())
+    );
+    let Page::Records(p) = page(&s) else { panic!() };
+    assert_eq!(p.state, LookupView::Waiting);
+    assert_eq!(p.holder, kiosk_pii::mask_name(&card.name));
+    assert!(!p.holder_number.contains(&card.id_number));
+
+    s.live_answer(ask.id, Ok(records_answer(0)), t);
+    let Page::Records(p) = page(&s) else { panic!() };
+    assert_eq!(p.state, LookupView::Shown);
+    assert_eq!((p.rows[0].amount.as_str(), p.rows[0].base.as_str()), ("640.00", "8,000.00"));
+    assert_eq!(p.summary[1].value, "34,567.89");
+    assert_eq!(p.summary[0].value, "41", "a count, not money");
+
+    // Paging on: an answer to the old question that arrives late is dropped.
+    let next = s.records_page(true, t).unwrap();
+    assert!(next.id > ask.id);
+    s.live_answer(ask.id, Ok(records_answer(0)), t);
+    assert_eq!(s.view(&[]).page, page(&s));
+    let Page::Records(p) = page(&s) else { panic!() };
+    assert_eq!(p.state, LookupView::Waiting, "the late answer to page 1 is not shown as page 2");
+    s.live_answer(next.id, Err(LiveFailure::NetworkUnavailable), t);
+    let Page::Records(p) = page(&s) else { panic!() };
+    assert_eq!(p.state, LookupView::Failed(LiveFailure::NetworkUnavailable));
+    let retry = s.retry_records(t).unwrap();
+    s.live_answer(retry.id, Ok(records_answer(1)), t);
+    let Page::Records(p) = page(&s) else { panic!() };
+    assert_eq!((p.state, p.page), (LookupView::Shown, 1));
+
+    // The slip: masked holder, the account as the service network masked it.
+    let wall = time::OffsetDateTime::from_unix_timestamp(1_795_000_000).unwrap();
+    let slip = s.print_records(wall, t).unwrap();
+    let text = format!("{slip:?}");
+    assert!(text.contains(&kiosk_pii::mask_name(&card.name)) && text.contains("440601234****"), "{text}");
+    assert!(!text.contains(&card.id_number) && !text.contains(&card.name));
+    s.printed(Err(PrintProblem::Paper), t);
+    let Page::Records(p) = page(&s) else { panic!() };
+    assert_eq!(p.print, Some(PrintState::Failed(PrintProblem::Paper)));
+
+    // Back to the details: the records are gone.
+    s.back(t);
+    assert!(s.lookup().is_none() && s.screen() == Screen::Detail);
+
+    // A login code carries no ID number: no lookup.
+    let (mut s, t) = session();
+    let scan = kiosk_scanner::Scan { kind: kiosk_scanner::ScanKind::LoginCode, text: "GDZWFW:token".into() };
+    s.scan(&scan, t);
+    s.open_item(item, t);
+    assert!(s.open_records(t).is_none());
+}

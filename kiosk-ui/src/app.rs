@@ -14,6 +14,7 @@ use kiosk_outbox::{NewSubmission, Outbox, Part, PartState, State, now_ms};
 use kiosk_scanner::ScannerEvent;
 
 use crate::devices::{Devices, Event, PrintProblem};
+use crate::live::Live;
 use crate::logbuf::LogBuffer;
 use kiosk_escpos::{PrinterEvent, PrinterState};
 
@@ -28,6 +29,8 @@ pub struct App {
     watch: Option<BundleWatch>,
     pub catalogue_path: Option<PathBuf>,
     pub log: LogBuffer,
+    /// Live questions to the sync agent.
+    live: Live,
     pin_results: (mpsc::Sender<bool>, mpsc::Receiver<bool>),
     last_stats: Option<Instant>,
     last_watch: Option<Instant>,
@@ -54,6 +57,7 @@ impl App {
             watch,
             catalogue_path,
             log: LogBuffer::default(),
+            live: Live::new(None, crate::controller::wake),
             pin_results: mpsc::channel(),
             last_stats: None,
             last_watch: None,
@@ -65,11 +69,20 @@ impl App {
         self
     }
 
+    /// Live services through the sync agent's local API at `socket`.
+    pub fn with_live(mut self, socket: Option<PathBuf>) -> Self {
+        self.live = Live::new(socket, crate::controller::wake);
+        self
+    }
+
     /// Everything that happened since the last call: device events, timers, the submission's
     /// progress, the outbox's health and a new catalogue release.
     pub fn pump(&mut self, now: Instant) {
         while let Ok(event) = self.devices.events.try_recv() {
             self.device_event(event, now);
+        }
+        for (id, answer) in self.live.answers() {
+            self.session.live_answer(id, answer, now);
         }
         while let Ok(accepted) = self.pin_results.1.try_recv() {
             self.session.pin_result(accepted, now);
@@ -245,6 +258,33 @@ impl App {
                 });
                 let _ = tx.send(accepted);
             });
+        }
+    }
+
+    /// "Show my records" on a query item: the question goes to the agent.
+    pub fn open_records(&mut self, now: Instant) {
+        if let Some(ask) = self.session.open_records(now) {
+            self.live.ask(ask);
+        }
+    }
+
+    pub fn records_page(&mut self, forward: bool, now: Instant) {
+        if let Some(ask) = self.session.records_page(forward, now) {
+            self.live.ask(ask);
+        }
+    }
+
+    pub fn retry_records(&mut self, now: Instant) {
+        if let Some(ask) = self.session.retry_records(now) {
+            self.live.ask(ask);
+        }
+    }
+
+    /// The masked summary slip of the records page shown.
+    pub fn print_records(&mut self, now: Instant) {
+        let Some(slip) = self.session.print_records(time::OffsetDateTime::now_utc(), now) else { return };
+        if !self.devices.print(slip) {
+            self.session.printed(Err(PrintProblem::Offline), now);
         }
     }
 

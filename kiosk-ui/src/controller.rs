@@ -10,7 +10,7 @@ use kiosk_app::view::SelfTestKind;
 use slint::{ComponentHandle, Timer, TimerMode};
 
 use crate::app::App;
-use crate::ui::{AppWindow, Application, Demo, Maintenance, Navigation, Search};
+use crate::ui::{AppWindow, Application, Demo, Live, Maintenance, Navigation, Search};
 use crate::view::{View, lang};
 
 /// How often the idle clock, the outbox and (should a wake-up be lost) device events are looked at.
@@ -183,6 +183,14 @@ impl Kiosk {
                 tracing::error!(error = %e, "submit failed");
             }
         }));
+
+        let live = ui.global::<Live>();
+        live.on_open_records(h.cb(|a, now| a.open_records(now)));
+        live.on_cancel(h.cb(|a, now| a.session.back(now)));
+        live.on_next_page(h.cb(|a, now| a.records_page(true, now)));
+        live.on_previous_page(h.cb(|a, now| a.records_page(false, now)));
+        live.on_retry(h.cb(|a, now| a.retry_records(now)));
+        live.on_print(h.cb(|a, now| a.print_records(now)));
 
         let maintenance = ui.global::<Maintenance>();
         maintenance.on_open_pin(h.cb(|a, now| a.session.open_pin(now)));

@@ -110,7 +110,8 @@ impl DemoRig {
                  outbox = \"kiosk.db\"\npayload_key = \"payload.key\"\n\
                  [upload]\nbackoff_base_ms = 200\nbackoff_cap_ms = 2000\npoll_ms = 100\nheartbeat_secs = 5\n\
                  [catalogue]\ntrusted_root = \"catalogue-repo/root.json\"\ndatastore = \"catalogue-datastore\"\n\
-                 install_dir = \"catalogue\"\npoll_secs = 3\n",
+                 install_dir = \"catalogue\"\npoll_secs = 3\n\
+                 [local]\nsocket = \"sync.sock\"\n",
                 gateway.api.port(),
                 cert.display(),
                 key.display()
@@ -142,6 +143,11 @@ impl DemoRig {
 
     pub fn payload_key_path(&self) -> PathBuf {
         self.dir.join("payload.key")
+    }
+
+    /// The agent's local API, for live services.
+    pub fn live_socket(&self) -> PathBuf {
+        self.dir.join("sync.sock")
     }
 
     pub fn catalogue_path(&self) -> PathBuf {

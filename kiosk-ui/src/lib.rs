@@ -10,6 +10,7 @@ pub mod devices;
 pub mod font;
 #[cfg(feature = "demo")]
 pub mod headless;
+pub mod live;
 pub mod logbuf;
 pub mod mapped;
 pub mod pin;

@@ -129,7 +129,9 @@ fn run_kiosk(log: LogBuffer, path: &std::path::Path) -> Result<()> {
     session_config.idle_after = std::time::Duration::from_secs(config.idle_secs);
     session_config.countdown = std::time::Duration::from_secs(config.countdown_secs);
     let session = Session::new(session_config, std::sync::Arc::new(library), Instant::now());
-    let app = App::new(session, outbox, devices, Some(config.catalogue.clone())).with_log(log);
+    let app = App::new(session, outbox, devices, Some(config.catalogue.clone()))
+        .with_log(log)
+        .with_live(config.live_socket);
     let kiosk = Kiosk::new(app, None)?;
     tracing::info!(kiosk = %config.kiosk_id, "kiosk-ui started");
     kiosk_ui::controller::notify_ready();
@@ -152,7 +154,9 @@ fn run_demo(log: LogBuffer, font_dir: Option<PathBuf>) -> Result<()> {
     let mut session_config = SessionConfig::new(kiosk_ui::demo::KIOSK_ID);
     session_config.pin_hash = Some(kiosk_ui::pin::hash_new(kiosk_ui::demo::DEMO_PIN)?);
     let session = Session::new(session_config, std::sync::Arc::new(library), Instant::now());
-    let app = App::new(session, outbox, devices, Some(rig.catalogue_path())).with_log(log);
+    let app = App::new(session, outbox, devices, Some(rig.catalogue_path()))
+        .with_log(log)
+        .with_live(Some(rig.live_socket()));
     let hook_rig = rig.clone();
     let kiosk = Kiosk::new(
         app,

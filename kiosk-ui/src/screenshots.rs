@@ -8,9 +8,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
+use kiosk_app::lookup::{LiveFailure, Question};
 use kiosk_app::view::Queue;
 use kiosk_app::{Config, Device, Health, Lang, Library, Session};
-use kiosk_catalogue::model::FieldKind;
+use kiosk_catalogue::Kind;
+use kiosk_catalogue::model::{FieldKind, Record};
 use kiosk_outbox::{Options, Outbox};
 use slint::ComponentHandle;
 
@@ -201,6 +203,25 @@ pub fn run(dir: &Path, font_dir: Option<&Path>, log: crate::logbuf::LogBuffer) -
         })?;
         shot("20-maintenance", &|a, now| a.session.pin_result(true, now))?;
         kiosk.app.borrow_mut().session.close_maintenance(Instant::now());
+        // My records: the answer the reference gateway gives this card, without a network.
+        shot("30-records", &|a, now| {
+            a.session.start(now);
+            in_variant(a, now);
+            a.session.card_read(&card, now);
+            let fund = (0..a.session.library().len())
+                .find(|&i| a.session.library().summary(i).kind == Kind::Query(Record::HousingFund));
+            a.session.open_item(fund.expect("the sample catalogue has a provident fund query"), now);
+            let Some(ask) = a.session.open_records(now) else { return };
+            let Question::Records(query) = &ask.question;
+            let answer = kiosk_gateway::live::records(query, time::macros::date!(2026 - 11 - 30));
+            a.session.live_answer(ask.id, Ok(answer), now);
+        })?;
+        shot("31-records-offline", &|a, now| {
+            if let Some(ask) = a.session.records_page(true, now) {
+                a.session.live_answer(ask.id, Err(LiveFailure::NetworkUnavailable), now);
+            }
+        })?;
+        kiosk.app.borrow_mut().session.wipe(Instant::now());
     }
     let _ = std::fs::remove_dir_all(&work);
     Ok(written)

@@ -14,7 +14,7 @@ use kiosk_scanner::{Rejection, ScanKind};
 use slint::{ComponentHandle, Image, ModelRc, Rgb8Pixel, SharedPixelBuffer, SharedString, VecModel};
 
 use crate::ui;
-use crate::ui::{AppWindow, Application, Maintenance, Navigation, Search, Theme};
+use crate::ui::{AppWindow, Application, Live, Maintenance, Navigation, Search, Theme};
 
 /// Remembers what was shown, to set only what changed.
 #[derive(Default)]
@@ -26,6 +26,7 @@ pub struct View {
     form: Option<core::Form>,
     confirm: Option<core::Confirm>,
     maintenance: Option<core::Maintenance>,
+    records: Option<core::RecordsPage>,
     /// The reference and whether the slip was ready, of the slip images shown.
     slip_of: Option<(String, bool)>,
 }
@@ -67,6 +68,7 @@ fn screen_id(screen: Screen) -> ui::ScreenId {
         Screen::Detail => ui::ScreenId::Detail,
         Screen::Form => ui::ScreenId::Form,
         Screen::Confirm => ui::ScreenId::Confirm,
+        Screen::Records => ui::ScreenId::Records,
         Screen::Submitting => ui::ScreenId::Submitting,
         Screen::Done => ui::ScreenId::Done,
         Screen::ThankYou => ui::ScreenId::ThankYou,
@@ -100,6 +102,7 @@ fn item_kind(kind: Kind) -> ui::ItemKind {
         Kind::PreApplication => ui::ItemKind::PreApplication,
         Kind::Info => ui::ItemKind::Info,
         Kind::Job => ui::ItemKind::Job,
+        Kind::Query(_) => ui::ItemKind::Query,
     }
 }
 
@@ -154,6 +157,7 @@ fn detail(d: &core::Detail) -> ui::Detail {
         address: d.address.as_str().into(),
         hours: d.hours.as_str().into(),
         can_apply: d.can_apply,
+        can_query: d.can_query,
     }
 }
 
@@ -246,6 +250,83 @@ pub fn slip_image(slip: &kiosk_escpos::Slip) -> Image {
         *out = Rgb8Pixel { r: p.0[0], g: p.0[0], b: p.0[0] };
     }
     Image::from_rgb8(buffer)
+}
+
+fn print_state(state: Option<PrintState>) -> (bool, ui::PrintState, ui::PrintProblem) {
+    match state {
+        None => (false, ui::PrintState::Waiting, ui::PrintProblem::None),
+        Some(PrintState::Waiting) => (true, ui::PrintState::Waiting, ui::PrintProblem::None),
+        Some(PrintState::Printing) => (true, ui::PrintState::Printing, ui::PrintProblem::None),
+        Some(PrintState::Printed) => (true, ui::PrintState::Printed, ui::PrintProblem::None),
+        Some(PrintState::Failed(p)) => (true, ui::PrintState::Failed, print_problem(p)),
+    }
+}
+
+/// The records screen onto the `Live` global.
+fn records(r: &core::RecordsPage, live: &Live<'_>) {
+    use kiosk_app::lookup::LiveFailure;
+    use kiosk_app::view::{FigureKey, LookupView, RowKind};
+    use kiosk_catalogue::model::Record;
+    live.set_record(match r.record {
+        Record::SocialInsurance => ui::RecordKind::SocialInsurance,
+        Record::HousingFund => ui::RecordKind::HousingFund,
+    });
+    live.set_item_name(r.item_name.as_str().into());
+    live.set_holder(r.holder.as_str().into());
+    live.set_holder_number(r.holder_number.as_str().into());
+    live.set_state(match r.state {
+        LookupView::Waiting => ui::LookupState::Waiting,
+        LookupView::Shown => ui::LookupState::Shown,
+        LookupView::Failed(LiveFailure::NetworkUnavailable) => ui::LookupState::NetworkUnavailable,
+        LookupView::Failed(LiveFailure::Timeout) => ui::LookupState::Timeout,
+        LookupView::Failed(LiveFailure::NotFound) => ui::LookupState::NotFound,
+        LookupView::Failed(LiveFailure::Unavailable) => ui::LookupState::Unavailable,
+    });
+    live.set_account(r.account.as_str().into());
+    live.set_as_of(r.as_of.as_str().into());
+    live.set_summary(model(
+        r.summary
+            .iter()
+            .map(|f| ui::RecordFigure {
+                key: match f.key {
+                    FigureKey::Balance => ui::FigureKey::Balance,
+                    FigureKey::MonthlyDeposit => ui::FigureKey::MonthlyDeposit,
+                    FigureKey::MonthsPaid => ui::FigureKey::MonthsPaid,
+                    FigureKey::TotalPersonal => ui::FigureKey::TotalPersonal,
+                    FigureKey::TotalEmployer => ui::FigureKey::TotalEmployer,
+                    FigureKey::Other => ui::FigureKey::Other,
+                },
+                value: f.value.as_str().into(),
+            })
+            .collect(),
+    ));
+    live.set_rows(model(
+        r.rows
+            .iter()
+            .map(|l| ui::RecordLine {
+                period: l.period.as_str().into(),
+                kind: match l.kind {
+                    RowKind::Pension => ui::RowKind::Pension,
+                    RowKind::Medical => ui::RowKind::Medical,
+                    RowKind::Unemployment => ui::RowKind::Unemployment,
+                    RowKind::Injury => ui::RowKind::Injury,
+                    RowKind::Deposit => ui::RowKind::Deposit,
+                    RowKind::Withdrawal => ui::RowKind::Withdrawal,
+                    RowKind::Interest => ui::RowKind::Interest,
+                    RowKind::Other => ui::RowKind::Other,
+                },
+                amount: l.amount.as_str().into(),
+                other: l.other.as_str().into(),
+                base: l.base.as_str().into(),
+            })
+            .collect(),
+    ));
+    live.set_page(int(r.page));
+    live.set_pages(int(r.pages));
+    let (asked, state, problem) = print_state(r.print);
+    live.set_print_asked(asked);
+    live.set_print_state(state);
+    live.set_print_problem(problem);
 }
 
 fn row_key(key: RowKey) -> ui::DeviceKey {
@@ -422,6 +503,11 @@ impl View {
                 }
             }
             Page::Receipt(receipt) => self.receipt(receipt, &app),
+            Page::Records(r) => {
+                if let Some(r) = changed(&mut self.records, (**r).clone()) {
+                    records(r, &ui.global::<Live>());
+                }
+            }
             Page::Pin(pin) => {
                 let m = ui.global::<Maintenance>();
                 m.set_pin_length(int(pin.digits));
@@ -452,12 +538,7 @@ impl View {
         app.set_filed(receipt.filed);
         app.set_pre_application(receipt.pre_application);
         app.set_visit_address(receipt.visit_address.as_str().into());
-        let (state, problem) = match receipt.print {
-            PrintState::Waiting => (ui::PrintState::Waiting, ui::PrintProblem::None),
-            PrintState::Printing => (ui::PrintState::Printing, ui::PrintProblem::None),
-            PrintState::Printed => (ui::PrintState::Printed, ui::PrintProblem::None),
-            PrintState::Failed(p) => (ui::PrintState::Failed, print_problem(p)),
-        };
+        let (_, state, problem) = print_state(Some(receipt.print));
         app.set_print_state(state);
         app.set_print_problem(problem);
         let key = (receipt.reference.clone(), receipt.slip.is_some());
@@ -499,6 +580,15 @@ impl View {
         }
         if !matches!(view.page, Page::Detail(_)) {
             self.detail = None;
+        }
+        if !matches!(view.page, Page::Records(_)) && self.records.take().is_some() {
+            // The resident's record leaves the screens' models with the screen.
+            let live = ui.global::<Live>();
+            live.set_rows(ModelRc::default());
+            live.set_summary(ModelRc::default());
+            live.set_holder(SharedString::new());
+            live.set_holder_number(SharedString::new());
+            live.set_account(SharedString::new());
         }
         if !matches!(view.page, Page::Maintenance(_)) && self.maintenance.take().is_some() {
             let m = ui.global::<Maintenance>();

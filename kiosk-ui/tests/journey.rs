@@ -18,8 +18,8 @@ use kiosk_ui::demo::DemoRig;
 use kiosk_ui::devices::Devices;
 use kiosk_ui::logbuf::LogBuffer;
 use kiosk_ui::ui::{
-    Application, DeviceKey, FieldError, Maintenance, Navigation, Notice, PrintProblem, PrintState, RowHealth,
-    ScreenId, Search, SelfTestCode,
+    Application, DeviceKey, FieldError, FigureKey, Live, LookupState, Maintenance, Navigation, Notice,
+    PrintProblem, PrintState, RowHealth, ScreenId, Search, SelfTestCode,
 };
 use kiosk_ui::{App, Kiosk};
 use slint::{ComponentHandle, Model};
@@ -95,7 +95,9 @@ fn a_resident_applies_on_screen_and_is_wiped() {
     config.receipt_wait = Duration::from_secs(20);
     config.pin_hash = Some(kiosk_ui::pin::hash_new(kiosk_ui::demo::DEMO_PIN).unwrap());
     let session = Session::new(config, std::sync::Arc::new(library), Instant::now());
-    let app = App::new(session, outbox, devices, Some(rig.catalogue_path())).with_log(log.clone());
+    let app = App::new(session, outbox, devices, Some(rig.catalogue_path()))
+        .with_log(log.clone())
+        .with_live(Some(rig.live_socket()));
     let hook = rig.clone();
     let kiosk = Kiosk::new(app, Some(Box::new(move |action| hook.act(action).unwrap()))).unwrap();
     kiosk.ui.show().unwrap();
@@ -114,6 +116,43 @@ fn a_resident_applies_on_screen_and_is_wiped() {
     press(&kiosk, "放置居民身份证");
     until(&kiosk, "the card to be read", |k| screen(k) == ScreenId::Home);
     let card = kiosk_idcard::sim::sample_cards().into_iter().find(|(n, _)| *n == "resident").unwrap().1;
+
+    // My records, asked live: UI → the agent's local API → the gateway over mutual TLS.
+    press(&kiosk, "搜索事项");
+    for key in ["g", "j", "j"] {
+        press(&kiosk, key);
+    }
+    press(&kiosk, "住房公积金余额及明细查询");
+    press(&kiosk, "查看本人记录");
+    assert_eq!(screen(&kiosk), ScreenId::Records);
+    until(&kiosk, "the provident fund record", |k| k.ui.global::<Live>().get_state() != LookupState::Waiting);
+    let live = kiosk.ui.global::<Live>();
+    assert_eq!(live.get_state(), LookupState::Shown);
+    assert_eq!(live.get_holder(), kiosk_pii::mask_name(&card.name));
+    assert!(live.get_rows().row_count() > 0 && live.get_pages() >= 1);
+    assert!(live.get_summary().iter().any(|f| f.key == FigureKey::Balance));
+    let printed_before = rig.printer.sim().printed().len();
+    press(&kiosk, "打印本页（姓名和号码已隐藏）");
+    until(&kiosk, "the records slip", |k| k.ui.global::<Live>().get_print_state() == PrintState::Printed);
+    assert!(rig.printer.sim().printed().len() > printed_before);
+    let lines = rig.printer.sim().lines().join("\n");
+    assert!(
+        lines.contains("住房公积金余额及明细") && lines.contains(&kiosk_pii::mask_name(&card.name)),
+        "{lines}"
+    );
+    assert!(!lines.contains(&card.id_number), "the slip shows the number masked");
+    press(&kiosk, "下一页");
+    until(&kiosk, "page 2", |k| {
+        k.ui.global::<Live>().get_page() == 1 && k.ui.global::<Live>().get_state() == LookupState::Shown
+    });
+    press(&kiosk, "首页");
+    assert_eq!(screen(&kiosk), ScreenId::Home);
+    assert_eq!(
+        kiosk.ui.global::<Live>().get_rows().row_count(),
+        0,
+        "the record left the screens with the page"
+    );
+    assert!(kiosk.app.borrow().session.lookup().is_none());
 
     // Search by initials on the on-screen keyboard.
     press(&kiosk, "搜索事项");

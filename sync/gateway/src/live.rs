@@ -100,7 +100,7 @@ fn part(base: i64, per_mille: i64) -> i64 {
     (base * per_mille + 500) / 1000
 }
 
-pub(crate) fn records(q: &RecordsQuery, today: Date) -> Records {
+pub fn records(q: &RecordsQuery, today: Date) -> Records {
     let mut rng = rng_for(q);
     // Contributions are posted for the previous month.
     let last_month =

@@ -266,6 +266,7 @@ pub fn run(args: &Args) -> Result<u8> {
         ui.insert("pin_hash".into(), s(pin));
     }
     ui.insert("font_dir".into(), s("/usr/share/fonts/opentype/noto"));
+    ui.insert("live_socket".into(), s(LOCAL_SOCKET));
     ui.insert("printer".into(), s(&d.printer));
     ui.insert("reader".into(), toml::Value::Table(toml::Table::from_iter([("port".into(), s(&d.reader))])));
     let mut scanner =
