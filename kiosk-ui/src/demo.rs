@@ -6,8 +6,10 @@
 //! the agent. The on-screen demo panel stands in for the resident's hands on the devices.
 
 use std::io::Write;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
@@ -36,6 +38,48 @@ struct AgentTask {
     thread: std::thread::JoinHandle<()>,
 }
 
+/// The kiosk's network cable: a TCP relay between the agent and the gateway that the demo panel
+/// unplugs. Unplugged, new connections are cut at once and open ones are dropped, as a pulled
+/// cable or a dead uplink does; the agent notices as it would on a kiosk.
+struct Cable {
+    addr: SocketAddr,
+    plugged: Arc<AtomicBool>,
+    open: Arc<Mutex<Vec<tokio::task::AbortHandle>>>,
+}
+
+impl Cable {
+    fn lay(runtime: &tokio::runtime::Runtime, to: SocketAddr) -> Result<Self> {
+        let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
+        let addr = listener.local_addr()?;
+        let plugged = Arc::new(AtomicBool::new(true));
+        let open = Arc::new(Mutex::new(Vec::new()));
+        let (p, o) = (plugged.clone(), open.clone());
+        runtime.spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                if !p.load(Ordering::SeqCst) {
+                    continue;
+                }
+                let relay = tokio::spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(to).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+                o.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(relay.abort_handle());
+            }
+        });
+        Ok(Self { addr, plugged, open })
+    }
+
+    fn plug(&self, plugged: bool) {
+        self.plugged.store(plugged, Ordering::SeqCst);
+        if !plugged {
+            for relay in self.open.lock().unwrap_or_else(std::sync::PoisonError::into_inner).drain(..) {
+                relay.abort();
+            }
+        }
+    }
+}
+
 pub struct DemoRig {
     pub dir: PathBuf,
     runtime: tokio::runtime::Runtime,
@@ -46,6 +90,7 @@ pub struct DemoRig {
     scanner_path: String,
     _scanner_device: TTYPort,
     pub gateway: Running,
+    cable: Cable,
     agent_config: PathBuf,
     agent: Mutex<Option<AgentTask>>,
     keys: PathBuf,
@@ -100,6 +145,7 @@ impl DemoRig {
             7,
             Some(repo_dir.clone()),
         ))?;
+        let cable = Cable::lay(&runtime, gateway.api)?;
         let (cert, key) = certs::kiosk_files(Path::new("certs"), KIOSK_ID);
         let agent_config = dir.join("kiosk-sync.toml");
         std::fs::write(
@@ -112,7 +158,7 @@ impl DemoRig {
                  [catalogue]\ntrusted_root = \"catalogue-repo/root.json\"\ndatastore = \"catalogue-datastore\"\n\
                  install_dir = \"catalogue\"\npoll_secs = 3\n\
                  [local]\nsocket = \"sync.sock\"\n",
-                gateway.api.port(),
+                cable.addr.port(),
                 cert.display(),
                 key.display()
             ),
@@ -127,6 +173,7 @@ impl DemoRig {
             scanner_path,
             _scanner_device: scanner_device,
             gateway,
+            cable,
             agent_config,
             agent: Mutex::new(None),
             keys,
@@ -248,13 +295,11 @@ impl DemoRig {
                 Ok(())
             }
             Some(("network", "down")) => {
-                self.stop_agent();
+                self.cable.plug(false);
                 Ok(())
             }
             Some(("network", "up")) => {
-                if self.agent.lock().unwrap_or_else(std::sync::PoisonError::into_inner).is_none() {
-                    self.start_agent()?;
-                }
+                self.cable.plug(true);
                 Ok(())
             }
             Some(("catalogue", "publish")) => self.publish_update().map(|_| ()),

@@ -145,6 +145,17 @@ fn a_resident_applies_on_screen_and_is_wiped() {
     until(&kiosk, "page 2", |k| {
         k.ui.global::<Live>().get_page() == 1 && k.ui.global::<Live>().get_state() == LookupState::Shown
     });
+    // The demo panel unplugs the network: the agent says so, the screen words it; plugged back
+    // in, "try again" gets the page.
+    rig.act("network:down").unwrap();
+    press(&kiosk, "下一页");
+    until(&kiosk, "the offline answer", |k| k.ui.global::<Live>().get_state() != LookupState::Waiting);
+    assert_eq!(kiosk.ui.global::<Live>().get_state(), LookupState::NetworkUnavailable);
+    rig.act("network:up").unwrap();
+    press(&kiosk, "重试");
+    until(&kiosk, "page 3", |k| {
+        k.ui.global::<Live>().get_page() == 2 && k.ui.global::<Live>().get_state() == LookupState::Shown
+    });
     press(&kiosk, "首页");
     assert_eq!(screen(&kiosk), ScreenId::Home);
     assert_eq!(

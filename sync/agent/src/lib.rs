@@ -90,11 +90,12 @@ struct Link {
     last_answer: Option<Instant>,
     /// Since when requests fail to connect, while they do.
     down_since: Option<Instant>,
-    /// The last request that failed to connect.
-    last_failure: Option<Instant>,
+    /// The last request that found no answer in time (a link that swallows packets): trying
+    /// again costs a resident the whole deadline. A refused connection costs nothing to retry.
+    last_timeout: Option<Instant>,
 }
 
-/// While a request failed to connect this recently, live requests are not even tried.
+/// While a request found the link unresponsive this recently, live requests are not even tried.
 const LINK_RETRY_AFTER: Duration = Duration::from_secs(5);
 
 /// What a live request forwarded to the gateway came to.
@@ -225,7 +226,9 @@ impl Uploader {
             }
             Err(e) if e.is_connect() || e.is_timeout() => {
                 link.down_since.get_or_insert(now);
-                link.last_failure = Some(now);
+                if e.is_timeout() {
+                    link.last_timeout = Some(now);
+                }
             }
             Err(_) => {}
         }
@@ -244,12 +247,14 @@ impl Uploader {
     }
 
     /// Forwards a live request (`kiosk_sync_proto::live`) to the gateway, signed like an upload,
-    /// within `deadline`. While a request failed to connect a moment ago, it is not tried: the
-    /// resident hears at once that the network is down.
+    /// within `deadline`. While the link is down and a request found it unresponsive a moment
+    /// ago, it is not tried: the resident hears at once that the network is down instead of
+    /// waiting out the deadline. A link that refuses connections is tried each time: that costs
+    /// nothing, and the first question after it returns gets its answer.
     pub async fn live(&self, service: proto::live::Service, body: Bytes, deadline: Duration) -> Live {
         let link = *self.link.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if link.down_since.is_some() && link.last_failure.is_some_and(|t| t.elapsed() < LINK_RETRY_AFTER) {
-            return Live::Unavailable("the service network could not be reached a moment ago".into());
+        if link.down_since.is_some() && link.last_timeout.is_some_and(|t| t.elapsed() < LINK_RETRY_AFTER) {
+            return Live::Unavailable("the service network did not answer a moment ago".into());
         }
         let path = service.gateway_path();
         let request = async {
@@ -258,7 +263,11 @@ impl Uploader {
             Ok::<_, reqwest::Error>((status, response.bytes().await?))
         };
         match tokio::time::timeout(deadline, request).await {
-            Err(_) => Live::Timeout,
+            Err(_) => {
+                let mut link = self.link.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                link.last_timeout = Some(Instant::now());
+                Live::Timeout
+            }
             Ok(Ok((status, body))) => Live::Answer { status, body },
             Ok(Err(e)) if e.is_timeout() => Live::Timeout,
             Ok(Err(e)) => Live::Unavailable(describe(&e)),
