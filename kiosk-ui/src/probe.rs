@@ -91,6 +91,29 @@ pub fn run(bundle: &std::path::Path, font_dir: Option<&std::path::Path>) -> Resu
         }
         frames.push((name.to_owned(), times));
     }
+    // A live answer arriving until the screen shows it: the core takes it, the view maps it,
+    // a frame is drawn (the answer itself is what the reference gateway gives this card).
+    let mut answer_to_screen = Vec::new();
+    let query = {
+        let app = kiosk.app.borrow();
+        let library = app.session.library();
+        (0..library.len()).find(|&i| matches!(library.summary(i).kind, kiosk_catalogue::Kind::Query(_)))
+    };
+    if let Some(item) = query {
+        kiosk.app.borrow_mut().session.open_item(item, Instant::now());
+        for _ in 0..15 {
+            let Some(ask) = kiosk.app.borrow_mut().session.open_records(Instant::now()) else { break };
+            let kiosk_app::lookup::Question::Records(q) = &ask.question;
+            let answer = kiosk_gateway::live::records(q, time::macros::date!(2026 - 11 - 30));
+            let t = Instant::now();
+            kiosk.app.borrow_mut().session.live_answer(ask.id, Ok(answer), Instant::now());
+            kiosk.render();
+            std::hint::black_box(&*screen.render());
+            answer_to_screen.push(t.elapsed().as_secs_f64() * 1000.0);
+            kiosk.app.borrow_mut().session.back(Instant::now());
+            kiosk.render();
+        }
+    }
     mark("screens");
     let (pss, rss) = memory_kb();
     let frames: serde_json::Map<String, serde_json::Value> = frames
@@ -99,7 +122,10 @@ pub fn run(bundle: &std::path::Path, font_dir: Option<&std::path::Path>) -> Resu
         .collect();
     println!(
         "{}",
-        serde_json::json!({ "items": items, "pss_kb": pss, "rss_kb": rss, "pss_kb_after": marks, "frames_ms": frames })
+        serde_json::json!({
+            "items": items, "pss_kb": pss, "rss_kb": rss, "pss_kb_after": marks, "frames_ms": frames,
+            "answer_to_screen_ms": answer_to_screen,
+        })
     );
     let _ = std::fs::remove_dir_all(&work);
     Ok(())
