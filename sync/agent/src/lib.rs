@@ -296,11 +296,16 @@ impl Uploader {
         Ok(again)
     }
 
-    /// Uploads one submission; never fails, every outcome is a [`Sent`].
+    /// Uploads one queued row (an application or a rating, each to its endpoint); never fails,
+    /// every outcome is a [`Sent`].
     pub async fn send(&self, c: &Claimed) -> Sent {
         // The request owns a wiped-on-drop copy of the form: no plaintext outlives the upload.
         let body = Bytes::from_owner(c.payload.clone());
-        let response = match self.post(proto::PATH_SUBMISSIONS, &c.idempotency_key, &body).await {
+        let path = match c.kind {
+            kiosk_outbox::Kind::Submission => proto::PATH_SUBMISSIONS,
+            kiosk_outbox::Kind::Evaluation => proto::PATH_EVALUATIONS,
+        };
+        let response = match self.post(path, &c.idempotency_key, &body).await {
             Ok(r) => r,
             Err(e) => return Sent::Retry { status: None, retry_after: None, error: describe(&e) },
         };
@@ -334,9 +339,8 @@ impl Uploader {
             Verdict::Misrouted => Sent::Misrouted {
                 status,
                 error: format!(
-                    "{said} from {}{} is not the service network's answer (a proxy, or a wrong `gateway` address in kiosk-sync.toml?)",
+                    "{said} from {}{path} is not the service network's answer (a proxy, or a wrong `gateway` address in kiosk-sync.toml?)",
                     self.base,
-                    proto::PATH_SUBMISSIONS
                 ),
             },
             Verdict::DeadLetter => Sent::Refused { status, error: said },

@@ -229,6 +229,30 @@ fn verify(
     }
 }
 
+/// A request filed once: its idempotency key and the kiosk its signature proves, or the answer
+/// that turns it away.
+fn keyed(
+    gw: &Gateway,
+    conn: &Conn,
+    headers: &HeaderMap,
+    path: &str,
+    body: &[u8],
+) -> Result<(String, String), Rejection> {
+    let Some(key) =
+        headers.get(proto::HEADER_IDEMPOTENCY_KEY).and_then(|v| v.to_str().ok()).map(str::to_owned)
+    else {
+        return Err(Rejection(
+            StatusCode::BAD_REQUEST,
+            "missing_header",
+            "header idempotency-key is required".into(),
+        ));
+    };
+    let kiosk = verify(gw, conn, headers, path, &key, body).inspect_err(|_| {
+        let _ = gw.store.bump("rejected");
+    })?;
+    Ok((key, kiosk))
+}
+
 /// The answer an injected 5xx or 429 gives, whatever was asked.
 fn injected_refusal(gw: &Gateway, fault: Fault) -> Option<Response> {
     match fault {
@@ -254,17 +278,9 @@ async fn submit(
     if let Some(refused) = injected_refusal(&gw, fault) {
         return refused;
     }
-    let Some(key) =
-        headers.get(proto::HEADER_IDEMPOTENCY_KEY).and_then(|v| v.to_str().ok()).map(str::to_owned)
-    else {
-        return problem(StatusCode::BAD_REQUEST, "missing_header", "header idempotency-key is required");
-    };
-    let kiosk = match verify(&gw, &conn, &headers, proto::PATH_SUBMISSIONS, &key, &body) {
+    let (key, kiosk) = match keyed(&gw, &conn, &headers, proto::PATH_SUBMISSIONS, &body) {
         Ok(k) => k,
-        Err(r) => {
-            let _ = gw.store.bump("rejected");
-            return r.into_response();
-        }
+        Err(r) => return r.into_response(),
     };
     // Read as the kiosk wrote it (`kiosk_sync_proto::Submission`); dropping it wipes the form.
     let item_code = match serde_json::from_slice::<proto::Submission>(&body) {
@@ -320,6 +336,57 @@ async fn submit(
                 .expect("a valid response")
         }
         _ => (status, Json(accepted)).into_response(),
+    }
+}
+
+/// A rating (好差评), filed once per idempotency key like a submission.
+async fn evaluate(
+    State(gw): State<Arc<Gateway>>,
+    Extension(conn): Extension<Conn>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Some(refused) = injected_refusal(&gw, gw.draw()) {
+        return refused;
+    }
+    let (key, kiosk) = match keyed(&gw, &conn, &headers, proto::PATH_EVALUATIONS, &body) {
+        Ok(k) => k,
+        Err(r) => return r.into_response(),
+    };
+    let evaluation = match serde_json::from_slice::<proto::Evaluation>(&body) {
+        Ok(e) if e.is_valid() => e,
+        Ok(_) | Err(_) => {
+            let _ = gw.store.bump("rejected");
+            return problem(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_body",
+                "the body must be an evaluation: an item code, a level 1 to 5, known reasons only when dissatisfied",
+            );
+        }
+    };
+    let hash = hex::encode(Sha256::digest(&body));
+    let (store_gw, received) = (gw.clone(), gw.now_ms());
+    let outcome = tokio::task::spawn_blocking(move || {
+        store_gw.store.evaluate(&key, &kiosk, &evaluation, &hash, received)
+    })
+    .await;
+    match outcome {
+        Ok(Ok(Outcome::New(a))) => (StatusCode::CREATED, Json(a)).into_response(),
+        Ok(Ok(Outcome::Duplicate(a))) => (StatusCode::OK, Json(a)).into_response(),
+        Ok(Ok(Outcome::Conflict)) => problem(
+            StatusCode::CONFLICT,
+            "idempotency_key_reused",
+            "this idempotency key was used for a different evaluation or by another kiosk",
+        ),
+        Ok(Err(e)) => problem(StatusCode::INTERNAL_SERVER_ERROR, "store", &e.to_string()),
+        Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, "store", &e.to_string()),
+    }
+}
+
+async fn ratings(State(gw): State<Arc<Gateway>>) -> Response {
+    match gw.store.ratings() {
+        Ok(r) => Json(r).into_response(),
+        Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, "store", &e.to_string()),
     }
 }
 
@@ -384,15 +451,17 @@ async fn fleet_html(State(gw): State<Arc<Gateway>>) -> Response {
         Ok(f) => f,
         Err(e) => return problem(StatusCode::INTERNAL_SERVER_ERROR, "store", &e.to_string()),
     };
+    let ratings = gw.store.ratings().unwrap_or_default();
     let now = now_ms();
     let body: String = rows
         .iter()
         .map(|r| {
             let hb = &r.heartbeat;
+            let rated = ratings.by_kiosk.get(&r.kiosk_id).copied().unwrap_or_default();
             let devices: Vec<String> =
                 hb.devices.iter().map(|(k, v)| format!("{}: {}", escape(k), escape(v))).collect();
             format!(
-                "<tr><td>{}</td><td>{} s ago</td><td>{}</td><td>{}{}</td><td>{}</td><td>{}{}</td><td>{}</td><td>{}</td></tr>",
+                "<tr><td>{}</td><td>{} s ago</td><td>{}</td><td>{}{}</td><td>{}</td><td>{}{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 escape(&r.kiosk_id),
                 (now - r.last_seen) / 1000,
                 escape(&hb.software_version),
@@ -418,7 +487,8 @@ async fn fleet_html(State(gw): State<Arc<Gateway>>) -> Response {
                 .flatten()
                 .collect::<Vec<_>>()
                 .join("<br>"),
-                devices.join(", ")
+                devices.join(", "),
+                rated.map(|n| n.to_string()).join(" / ")
             )
         })
         .collect();
@@ -426,7 +496,8 @@ async fn fleet_html(State(gw): State<Arc<Gateway>>) -> Response {
         "<!doctype html><html lang=\"zh-CN\"><meta charset=\"utf-8\"><title>市民之窗 终端状态 / Kiosk fleet</title>\
          <h1>市民之窗 终端状态 / Kiosk fleet</h1><table border=\"1\" cellpadding=\"4\">\
          <tr><th>终端 Kiosk</th><th>最近心跳 Last seen</th><th>版本 Version</th><th>事项目录 Catalogue</th>\
-         <th>待上传 Pending</th><th>失败 Dead</th><th>问题 Problems</th><th>设备 Devices</th></tr>{body}</table></html>"
+         <th>待上传 Pending</th><th>失败 Dead</th><th>问题 Problems</th><th>设备 Devices</th>\
+         <th>好差评 Ratings<br>非常满意 / 满意 / 基本满意 / 不满意 / 非常不满意</th></tr>{body}</table></html>"
     ))
     .into_response()
 }
@@ -436,6 +507,7 @@ pub fn api_router(gw: Arc<Gateway>) -> Router {
     Router::new()
         .route(proto::PATH_SUBMISSIONS, post(submit))
         .route(proto::PATH_HEARTBEATS, post(heartbeat))
+        .route(proto::PATH_EVALUATIONS, post(evaluate))
         .route(&format!("{}{{service}}", proto::live::GATEWAY_PREFIX), post(live::answer))
         .route("/catalogue/{*path}", get(catalogue_file))
         .layer(axum::middleware::from_fn_with_state(gw.clone(), date_header))
@@ -489,6 +561,7 @@ async fn catalogue_file(
 pub fn admin_router(gw: Arc<Gateway>) -> Router {
     Router::new()
         .route("/admin/counts", get(counts))
+        .route("/admin/ratings", get(ratings))
         .route("/v1/fleet", get(fleet_json))
         .route("/fleet", get(fleet_html))
         .with_state(gw)

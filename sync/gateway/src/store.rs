@@ -23,6 +23,8 @@ pub struct Counts {
     pub duplicates: i64,
     pub rejected: i64,
     pub faults_injected: i64,
+    /// Ratings filed (a repeat of the same one is not counted again).
+    pub evaluations: i64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -65,7 +67,54 @@ const SCHEMA: &str = "
     CREATE TABLE IF NOT EXISTS nonce (kiosk_id TEXT NOT NULL, nonce TEXT NOT NULL, seen_at INTEGER NOT NULL, PRIMARY KEY (kiosk_id, nonce));
     CREATE TABLE IF NOT EXISTS kiosk (kiosk_id TEXT PRIMARY KEY, last_seen INTEGER NOT NULL, heartbeat TEXT NOT NULL);
     CREATE TABLE IF NOT EXISTS counter (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+    CREATE TABLE IF NOT EXISTS evaluation (
+        idempotency_key TEXT PRIMARY KEY,
+        kiosk_id TEXT NOT NULL,
+        item_code TEXT NOT NULL,
+        level INTEGER NOT NULL,
+        reasons TEXT NOT NULL,
+        body_sha256 TEXT NOT NULL,
+        case_number TEXT NOT NULL,
+        received_at INTEGER NOT NULL
+    );
 ";
+
+/// The idempotency rule both tables follow: a key seen before from the same kiosk with the same
+/// body gets the first answer again; from another kiosk or with another body it is a conflict;
+/// a new key is filed by `file` at `now`, which returns the number it was filed under.
+fn once(
+    tx: &rusqlite::Transaction<'_>,
+    table: &str,
+    key: &str,
+    kiosk: &str,
+    body_sha256: &str,
+    now: i64,
+    file: impl FnOnce(&rusqlite::Transaction<'_>) -> rusqlite::Result<String>,
+) -> rusqlite::Result<Outcome> {
+    let existing: Option<(String, String, String, i64)> = tx
+        .query_row(
+            &format!("SELECT kiosk_id, body_sha256, case_number, received_at FROM {table} WHERE idempotency_key = ?1"),
+            [key],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .optional()?;
+    Ok(match existing {
+        Some((owner, hash, _, _)) if owner != kiosk || hash != body_sha256 => Outcome::Conflict,
+        Some((_, _, case_number, received_at)) => {
+            Outcome::Duplicate(Accepted { case_number, received_at, duplicate: true })
+        }
+        None => Outcome::New(Accepted { case_number: file(tx)?, received_at: now, duplicate: false }),
+    })
+}
+
+/// Ratings (好差评) counted by level, 非常满意 first.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Ratings {
+    /// Item code → counts of levels 1 to 5.
+    pub by_item: std::collections::BTreeMap<String, [u64; 5]>,
+    /// Kiosk → counts of levels 1 to 5.
+    pub by_kiosk: std::collections::BTreeMap<String, [u64; 5]>,
+}
 
 impl Store {
     /// The reference gateway is not a system of record: `synchronous=NORMAL` trades the last
@@ -100,28 +149,15 @@ impl Store {
     ) -> rusqlite::Result<Outcome> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        let existing: Option<(String, String, String, i64)> = tx
-            .query_row(
-                "SELECT kiosk_id, body_sha256, case_number, received_at FROM submission WHERE idempotency_key = ?1",
-                [key],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-            )
-            .optional()?;
-        let outcome = match existing {
-            Some((owner, hash, _, _)) if owner != kiosk || hash != body_sha256 => Outcome::Conflict,
-            Some((_, _, case_number, received_at)) => {
-                Outcome::Duplicate(Accepted { case_number, received_at, duplicate: true })
-            }
-            None => {
-                let seq: i64 = tx.query_row("SELECT count(*) + 1 FROM submission", [], |r| r.get(0))?;
-                let case_number = case_number(now, seq);
-                tx.execute(
-                    "INSERT INTO submission (idempotency_key, kiosk_id, item_code, body_sha256, case_number, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                    params![key, kiosk, item_code, body_sha256, case_number, now],
-                )?;
-                Outcome::New(Accepted { case_number, received_at: now, duplicate: false })
-            }
-        };
+        let outcome = once(&tx, "submission", key, kiosk, body_sha256, now, |tx| {
+            let seq: i64 = tx.query_row("SELECT count(*) + 1 FROM submission", [], |r| r.get(0))?;
+            let case_number = case_number(now, seq);
+            tx.execute(
+                "INSERT INTO submission (idempotency_key, kiosk_id, item_code, body_sha256, case_number, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![key, kiosk, item_code, body_sha256, case_number, now],
+            )?;
+            Ok(case_number)
+        })?;
         let counter = match outcome {
             Outcome::New(_) => "accepted",
             Outcome::Duplicate(_) => "duplicates",
@@ -183,7 +219,53 @@ impl Store {
             duplicates: get("duplicates")?,
             rejected: get("rejected")?,
             faults_injected: get("faults")?,
+            evaluations: get("evaluations")?,
         })
+    }
+
+    /// Files a rating once: a repeat of the same idempotency key gets the same answer, another
+    /// body under it is a conflict.
+    pub fn evaluate(
+        &self,
+        key: &str,
+        kiosk: &str,
+        e: &kiosk_sync_proto::Evaluation,
+        body_sha256: &str,
+        now: i64,
+    ) -> rusqlite::Result<Outcome> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let outcome = once(&tx, "evaluation", key, kiosk, body_sha256, now, |tx| {
+            let seq: i64 = tx.query_row("SELECT count(*) + 1 FROM evaluation", [], |r| r.get(0))?;
+            let number = format!("PJ{seq:010}");
+            tx.execute(
+                "INSERT INTO evaluation (idempotency_key, kiosk_id, item_code, level, reasons, body_sha256, case_number, received_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![key, kiosk, e.item_code, e.level, e.reasons.join(","), body_sha256, number, now],
+            )?;
+            tx.execute(
+                "INSERT INTO counter (name, value) VALUES ('evaluations', 1) ON CONFLICT (name) DO UPDATE SET value = value + 1",
+                [],
+            )?;
+            Ok(number)
+        })?;
+        tx.commit()?;
+        Ok(outcome)
+    }
+
+    pub fn ratings(&self) -> rusqlite::Result<Ratings> {
+        let conn = self.conn();
+        let mut ratings = Ratings::default();
+        let mut stmt = conn.prepare("SELECT item_code, kiosk_id, level FROM evaluation")?;
+        let rows =
+            stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, u8>(2)?)))?;
+        for row in rows {
+            let (item, kiosk, level) = row?;
+            let at = usize::from(level.clamp(1, 5) - 1);
+            ratings.by_item.entry(item).or_default()[at] += 1;
+            ratings.by_kiosk.entry(kiosk).or_default()[at] += 1;
+        }
+        Ok(ratings)
     }
 }
 

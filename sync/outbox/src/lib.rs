@@ -179,6 +179,30 @@ pub struct NewSubmission<'a> {
     pub payload: &'a [u8],
 }
 
+/// What a queued row is: the agent sends each kind to its own endpoint, exactly once alike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A resident's application (`POST /v1/submissions`).
+    Submission,
+    /// A resident's rating of the service, 好差评 (`POST /v1/evaluations`).
+    Evaluation,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Submission => "submission",
+            Kind::Evaluation => "evaluation",
+        }
+    }
+
+    /// A kind this program does not know (written by a newer one) is sent as a submission
+    /// would be, and the gateway's answer decides.
+    fn parse(s: &str) -> Self {
+        if s == "evaluation" { Kind::Evaluation } else { Kind::Submission }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Enqueued {
     pub id: i64,
@@ -189,6 +213,7 @@ pub struct Enqueued {
 pub struct Claimed {
     pub id: i64,
     pub idempotency_key: String,
+    pub kind: Kind,
     pub item_code: String,
     pub attempts: u32,
     pub payload: Zeroizing<Vec<u8>>,
@@ -361,6 +386,8 @@ const MIGRATIONS: &[&str] = &[
     // that only their writers understood; they are rewritten within a minute of the programs'
     // start, so they are dropped rather than guessed at.
     "DELETE FROM device_state; ALTER TABLE device_state ADD COLUMN health TEXT NOT NULL DEFAULT 'ok';",
+    // 6: rows of more than one kind (applications and ratings), each sent to its own endpoint.
+    "ALTER TABLE submission ADD COLUMN kind TEXT NOT NULL DEFAULT 'submission';",
 ];
 
 /// The outbox on one SQLite file. Open one per process (or thread); they share the file safely.
@@ -385,7 +412,7 @@ fn sqlite_at_least(version: &str, min: (u32, u32, u32)) -> bool {
 }
 
 /// id, idempotency key, item code, attempts, sealed payload.
-type DueRow = (i64, String, String, u32, Option<Vec<u8>>);
+type DueRow = (i64, String, String, u32, Option<Vec<u8>>, String);
 
 /// The rows a claim may lease at `?1`: due, or whose wait was decided at a wall time later than
 /// now (the clock went back), or leased by an agent whose lease ran out.
@@ -724,6 +751,16 @@ impl Outbox {
     /// Queues a submission durably: when this returns, the submission survives a crash or a
     /// power cut, and the slip may be printed.
     pub fn enqueue(&mut self, sub: &NewSubmission<'_>, now: i64) -> Result<Enqueued, OutboxError> {
+        self.enqueue_kind(sub, Kind::Submission, now)
+    }
+
+    /// As [`Outbox::enqueue`], for a row of another kind (a rating).
+    pub fn enqueue_kind(
+        &mut self,
+        sub: &NewSubmission<'_>,
+        kind: Kind,
+        now: i64,
+    ) -> Result<Enqueued, OutboxError> {
         let key = uuid::Uuid::now_v7().to_string();
         let sealed = self.key()?.seal(sub.payload, key.as_bytes());
         self.check_room()?;
@@ -736,14 +773,14 @@ impl Outbox {
             return Err(OutboxError::QueueFull { pending });
         }
         tx.execute(
-            "INSERT INTO submission (idempotency_key, stream_key, item_code, created_at, state, next_attempt_at, payload, payload_bytes)
-             VALUES (?1, ?2, ?3, ?4, 'pending', ?4, ?5, ?6)",
-            params![key, sub.stream_key, sub.item_code, now, sealed, sub.payload.len() as i64],
+            "INSERT INTO submission (idempotency_key, stream_key, item_code, created_at, state, next_attempt_at, payload, payload_bytes, kind)
+             VALUES (?1, ?2, ?3, ?4, 'pending', ?4, ?5, ?6, ?7)",
+            params![key, sub.stream_key, sub.item_code, now, sealed, sub.payload.len() as i64, kind.as_str()],
         )
         .map_err(e)?;
         let id = tx.last_insert_rowid();
         tx.commit().map_err(e)?;
-        tracing::debug!(id, item = sub.item_code, "submission queued");
+        tracing::debug!(id, item = sub.item_code, kind = kind.as_str(), "queued");
         Ok(Enqueued { id, idempotency_key: key })
     }
 
@@ -777,7 +814,7 @@ impl Outbox {
             let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             let rows: Vec<DueRow> = {
                 let mut stmt = tx.prepare_cached(&format!(
-                    "SELECT id, idempotency_key, item_code, attempts, payload FROM submission s
+                    "SELECT id, idempotency_key, item_code, attempts, payload, kind FROM submission s
                      WHERE ({DUE})
                        AND (stream_key = '' OR NOT EXISTS (
                             SELECT 1 FROM submission o WHERE o.stream_key = s.stream_key AND o.id < s.id
@@ -785,7 +822,7 @@ impl Outbox {
                      ORDER BY id LIMIT ?3"
                 ))?;
                 stmt.query_map(params![now, jump, limit as i64], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
                 })?
                 .collect::<Result<_, _>>()?
             };
@@ -798,11 +835,18 @@ impl Outbox {
                     "UPDATE submission SET state = 'quarantined', last_error = ?2, last_attempt_at = ?3,
                             lease_owner = NULL, lease_until = NULL WHERE id = ?1",
                 )?;
-                for (id, idem, item_code, attempts, sealed) in rows {
+                for (id, idem, item_code, attempts, sealed, kind) in rows {
                     match sealed.as_deref().map(|s| key.open(s, idem.as_bytes())) {
                         Some(Ok(payload)) => {
                             lease_stmt.execute(params![id, owner, until])?;
-                            claimed.push(Claimed { id, idempotency_key: idem, item_code, attempts, payload });
+                            claimed.push(Claimed {
+                                id,
+                                idempotency_key: idem,
+                                kind: Kind::parse(&kind),
+                                item_code,
+                                attempts,
+                                payload,
+                            });
                         }
                         failed => {
                             let why = if failed.is_none() {
@@ -1200,6 +1244,25 @@ mod tests {
         assert_eq!(ob.purge_receipts(2_500).unwrap(), 2, "the two acknowledged before the cut");
         let stats = ob.stats(4_000).unwrap();
         assert_eq!((stats.acked, stats.pending), (1, 1), "unsent submissions are never purged");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn each_kind_is_claimed_as_itself() {
+        let dir = std::env::temp_dir().join(format!("outbox-kinds-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut ob = Outbox::open(&dir.join("kiosk.db"), PayloadKey::generate(), Options::default()).unwrap();
+        let new = NewSubmission { item_code: "x", stream_key: "", payload: b"{}" };
+        ob.enqueue(&new, 1_000).unwrap();
+        ob.enqueue_kind(&new, Kind::Evaluation, 1_000).unwrap();
+        let kinds: Vec<Kind> = ob
+            .claim_due("agent", 1_000, 10, Duration::from_secs(60))
+            .unwrap()
+            .iter()
+            .map(|c| c.kind)
+            .collect();
+        assert_eq!(kinds, [Kind::Submission, Kind::Evaluation]);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -9,9 +9,11 @@
 //! `x-kiosk-id`) no longer verifies. TLS with a client certificate authenticates the kiosk too;
 //! the signature survives TLS-terminating proxies.
 
+pub mod evaluation;
 pub mod live;
 mod submission;
 
+pub use evaluation::Evaluation;
 pub use submission::{FormValue, FormValues, Submission};
 
 use hmac::{Hmac, KeyInit, Mac};
@@ -28,6 +30,7 @@ pub const HEADER_SIGNATURE_ALG: &str = "x-signature-alg";
 
 pub const PATH_SUBMISSIONS: &str = "/v1/submissions";
 pub const PATH_HEARTBEATS: &str = "/v1/heartbeats";
+pub const PATH_EVALUATIONS: &str = "/v1/evaluations";
 
 /// How far a request's timestamp may be from the gateway's clock, in seconds. Guangdong's
 /// gateways use ±180 s; kiosks without a fresh NTP sync after a power cut need a little more.

@@ -146,3 +146,18 @@ fn the_live_services_are_documented_at_both_hops() {
         .collect();
     assert_eq!(codes, live::problem::ALL, "every problem code of the local API is documented");
 }
+
+#[test]
+fn the_evaluation_is_documented_field_by_field() {
+    let spec = spec();
+    assert!(spec["paths"][proto::PATH_EVALUATIONS]["post"].is_object());
+    assert_eq!(documented(&spec, "Evaluation"), keys(&proto::Evaluation::default()));
+    let reasons: Vec<&str> =
+        spec["components"]["schemas"]["Evaluation"]["properties"]["reasons"]["items"]["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+    assert_eq!(reasons, proto::evaluation::REASONS);
+}
