@@ -18,7 +18,7 @@ pub use identity::Identity;
 pub use library::Library;
 pub use receipt::Receipt;
 pub use session::{
-    Config, Device, Devices, Enqueue, Health, Idle, Lang, Notice, Printing, Queued, Screen, Session, Stamp,
-    SubmitError,
+    Config, Device, Devices, Enqueue, Filing, Health, Idle, Lang, Notice, Printing, Queued, Rating, Screen,
+    Session, Stamp, SubmitError,
 };
 pub use view::{Page, View};

@@ -39,6 +39,8 @@ pub enum Screen {
     /// Queued; waiting briefly for the case number, then printing.
     Submitting,
     Done,
+    /// 好差评: the resident rates the business just finished (or skips).
+    Evaluate,
     ThankYou,
     Pin,
     Maintenance,
@@ -187,8 +189,26 @@ pub enum SubmitError {
 #[derive(Debug)]
 pub struct Enqueue {
     pub item_code: String,
-    /// The application (`kiosk_sync_proto::Submission` as JSON): personal data, wiped on drop.
+    /// The application (`kiosk_sync_proto::Submission` as JSON) or the rating
+    /// (`kiosk_sync_proto::Evaluation`): personal data, wiped on drop.
     pub payload: Zeroizing<Vec<u8>>,
+    pub filing: Filing,
+}
+
+/// What an [`Enqueue`] files: the outbox keeps both, the agent sends each to its endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Filing {
+    Application,
+    Rating,
+}
+
+/// The rating being given on the evaluation screen.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Rating {
+    /// 1 非常满意 … 5 非常不满意; none chosen yet.
+    pub level: Option<u8>,
+    /// Ticked reasons (`kiosk_sync_proto::evaluation::REASONS`), only while dissatisfied.
+    pub reasons: Vec<&'static str>,
 }
 
 /// The outbox took the submission.
@@ -248,6 +268,8 @@ pub struct Session {
     asked: u64,
     /// Printing the records slip, while it is on its way.
     records_printing: Option<Printing>,
+    /// The rating being given, on the evaluation screen.
+    rating: Option<Rating>,
 }
 
 impl std::fmt::Debug for Session {
@@ -297,6 +319,7 @@ impl Session {
             lookup: None,
             asked: 0,
             records_printing: None,
+            rating: None,
         }
     }
 
@@ -846,7 +869,7 @@ impl Session {
         let payload = Zeroizing::new(serde_json::to_vec(&submission).expect("a submission serialises"));
         let item_code = item.task_code.clone();
         self.filing = Some(receipt);
-        Ok(Enqueue { item_code, payload })
+        Ok(Enqueue { item_code, payload, filing: Filing::Application })
     }
 
     /// How the outbox took the application of [`Session::submit`]. Queued, it is durable and
@@ -916,14 +939,76 @@ impl Session {
     pub fn finish(&mut self, now: Instant) {
         self.touch(now);
         if self.screen == Screen::Done {
-            self.go(Screen::ThankYou, now);
+            // Rate it first: what identifies the resident goes now, the item stays for the rating.
+            self.rating = Some(Rating::default());
+            self.go(Screen::Evaluate, now);
             self.wipe_personal_data();
+        } else if self.screen == Screen::Evaluate {
+            self.skip_rating(now);
         } else if self.in_session() && self.screen != Screen::Submitting {
             if self.form.as_ref().is_some_and(FormState::has_input) {
                 self.finish_asked = true;
             } else {
                 self.wipe(now);
             }
+        }
+    }
+
+    pub fn rating(&self) -> Option<&Rating> {
+        self.rating.as_ref()
+    }
+
+    /// A level on the evaluation screen; reasons stay only while it is a dissatisfied one.
+    pub fn rate(&mut self, level: u8, now: Instant) {
+        self.touch(now);
+        if let Some(r) = self.rating.as_mut().filter(|_| proto::evaluation::LEVELS.contains(&level)) {
+            r.level = Some(level);
+            if level < proto::evaluation::DISSATISFIED_FROM {
+                r.reasons.clear();
+            }
+        }
+    }
+
+    /// Ticks or unticks a reason (only with a dissatisfied level).
+    pub fn toggle_reason(&mut self, reason: &str, now: Instant) {
+        self.touch(now);
+        let Some(r) = self.rating.as_mut() else { return };
+        if r.level.is_none_or(|l| l < proto::evaluation::DISSATISFIED_FROM) {
+            return;
+        }
+        let Some(&code) = proto::evaluation::REASONS.iter().find(|c| **c == reason) else { return };
+        match r.reasons.iter().position(|c| *c == code) {
+            Some(i) => {
+                r.reasons.remove(i);
+            }
+            None => r.reasons.push(code),
+        }
+    }
+
+    /// "Submit" on the evaluation screen: the rating to queue, then the thank-you screen. The
+    /// rating carries no personal data but what the resident chose.
+    pub fn send_rating(&mut self, wall: time::OffsetDateTime, now: Instant) -> Option<Enqueue> {
+        self.touch(now);
+        let level = self.rating.as_ref()?.level?;
+        let rating = self.rating.take()?;
+        let item_code = self.item().map(|i| i.task_code.clone()).unwrap_or_default();
+        let mut e = proto::Evaluation::default();
+        e.item_code = item_code.clone();
+        e.kiosk_id = self.config.kiosk_id.clone();
+        e.level = level;
+        e.reasons = rating.reasons.iter().map(|r| (*r).to_owned()).collect();
+        e.reference = self.submission.as_ref().map(|s| s.receipt.reference().to_owned()).unwrap_or_default();
+        e.submitted_at = receipt::cst(wall);
+        let payload = Zeroizing::new(serde_json::to_vec(&e).expect("a rating serialises"));
+        self.go(Screen::ThankYou, now);
+        Some(Enqueue { item_code, payload, filing: Filing::Rating })
+    }
+
+    /// "Skip" (or "finish") on the evaluation screen: no rating.
+    pub fn skip_rating(&mut self, now: Instant) {
+        if self.screen == Screen::Evaluate {
+            self.rating = None;
+            self.go(Screen::ThankYou, now);
         }
     }
 
@@ -942,7 +1027,10 @@ impl Session {
     pub fn back(&mut self, now: Instant) {
         self.touch(now);
         self.composer.clear();
-        if matches!(self.screen, Screen::Submitting | Screen::Done | Screen::ThankYou | Screen::Attract) {
+        if matches!(
+            self.screen,
+            Screen::Submitting | Screen::Done | Screen::Evaluate | Screen::ThankYou | Screen::Attract
+        ) {
             return;
         }
         if matches!(self.screen, Screen::Pin | Screen::Maintenance) {
@@ -1033,6 +1121,7 @@ impl Session {
         self.filing = None;
         self.lookup = None;
         self.records_printing = None;
+        self.rating = None;
         self.item = None;
         self.hits.clear();
         self.page = 0;

@@ -118,6 +118,7 @@ pub enum Page {
     /// Submitting and done: the application's slip and how printing it goes.
     Receipt(Receipt),
     Records(Box<RecordsPage>),
+    Evaluate(Evaluate),
     Pin(Pin),
     Maintenance(Maintenance),
 }
@@ -276,6 +277,49 @@ pub struct Receipt {
     pub slip: Option<Slip>,
     pub pre_application: bool,
     pub visit_address: String,
+}
+
+/// The evaluation screen (好差评): the level chosen, and while it is a dissatisfied one, every
+/// reason with whether it is ticked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Evaluate {
+    /// 1 非常满意 … 5 非常不满意.
+    pub level: Option<u8>,
+    pub reasons: Vec<(Reason, bool)>,
+}
+
+/// Why a resident was dissatisfied (`kiosk_sync_proto::evaluation::REASONS`, in its order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reason {
+    GuideInaccurate,
+    TooManySteps,
+    TooSlow,
+    DeviceFault,
+    UnclearResult,
+    Other,
+}
+
+impl Reason {
+    pub const ALL: [Reason; 6] = [
+        Reason::GuideInaccurate,
+        Reason::TooManySteps,
+        Reason::TooSlow,
+        Reason::DeviceFault,
+        Reason::UnclearResult,
+        Reason::Other,
+    ];
+
+    /// The protocol's code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Reason::GuideInaccurate => "guide_inaccurate",
+            Reason::TooManySteps => "too_many_steps",
+            Reason::TooSlow => "too_slow",
+            Reason::DeviceFault => "device_fault",
+            Reason::UnclearResult => "unclear_result",
+            Reason::Other => "other",
+        }
+    }
 }
 
 /// Where a live lookup is.
@@ -514,6 +558,7 @@ impl Session {
                 log: log.to_vec(),
                 self_test: self.self_test_result().clone(),
             }),
+            Screen::Evaluate => Page::Evaluate(self.evaluate_view()),
             Screen::Attract | Screen::Welcome | Screen::Identify | Screen::ThankYou => Page::Plain,
         }
     }
@@ -608,6 +653,19 @@ impl Session {
             hours: item.transact_time.clone(),
             can_apply: self.can_apply(),
             can_query: self.can_query(),
+        }
+    }
+
+    fn evaluate_view(&self) -> Evaluate {
+        let rating = self.rating().cloned().unwrap_or_default();
+        let dissatisfied = rating.level.is_some_and(|l| l >= kiosk_sync_proto::evaluation::DISSATISFIED_FROM);
+        Evaluate {
+            level: rating.level,
+            reasons: if dissatisfied {
+                Reason::ALL.iter().map(|r| (*r, rating.reasons.contains(&r.code()))).collect()
+            } else {
+                Vec::new()
+            },
         }
     }
 

@@ -215,9 +215,26 @@ fn a_resident_applies_gets_a_masked_slip_and_is_wiped() {
     assert_eq!(s.screen(), Screen::Done);
     assert_eq!(s.submission().unwrap().printing, Printing::Printed);
 
+    // 好差评: the resident rates the business; a dissatisfied level takes reasons.
     s.finish(t);
+    assert_eq!(s.screen(), Screen::Evaluate);
+    assert!(s.identity().is_none() && s.form().is_none(), "wiped before the rating already");
+    s.toggle_reason("too_slow", t);
+    assert!(s.rating().unwrap().reasons.is_empty(), "no reasons before a dissatisfied level");
+    s.rate(4, t);
+    s.toggle_reason("too_slow", t);
+    s.toggle_reason("no_such_reason", t);
+    assert_eq!(s.rating().unwrap().reasons, ["too_slow"]);
+    s.rate(2, t);
+    assert!(s.rating().unwrap().reasons.is_empty(), "a satisfied level drops the reasons");
+    let wall = time::OffsetDateTime::from_unix_timestamp(1_795_000_000).unwrap();
+    let rating = s.send_rating(wall, t).unwrap();
+    assert_eq!(rating.filing, kiosk_app::Filing::Rating);
+    let e: kiosk_sync_proto::Evaluation = serde_json::from_slice(&rating.payload).unwrap();
+    assert!(e.is_valid() && e.level == 2 && e.item_code == rating.item_code && !e.reference.is_empty());
+    let text = String::from_utf8_lossy(&rating.payload).into_owned();
+    assert!(!text.contains(&card.name) && !text.contains(&card.id_number), "no personal data in a rating");
     assert_eq!(s.screen(), Screen::ThankYou);
-    assert!(s.identity().is_none() && s.form().is_none(), "wiped on the thank-you screen already");
     assert_eq!(s.tick(t + s.config().thank_you), Idle::Wiped);
     assert_eq!(s.screen(), Screen::Attract);
     assert_eq!((s.lang(), s.elder()), (Lang::Zh, false), "elder mode and language last one session only");

@@ -127,7 +127,16 @@ fn each_screen_has_its_view_model_with_personal_data_masked() {
     assert!(receipt.filed && receipt.reference == "NH20261127000123" && receipt.slip.is_some());
     assert!(receipt.tracking_url.ends_with("NH20261127000123"), "{}", receipt.tracking_url);
 
+    // The rating: reasons offered only once dissatisfied.
     s.finish(t);
+    assert_eq!(page(&s), Page::Evaluate(kiosk_app::view::Evaluate { level: None, reasons: Vec::new() }));
+    s.rate(5, t);
+    s.toggle_reason("device_fault", t);
+    let Page::Evaluate(e) = page(&s) else { panic!() };
+    assert_eq!(e.level, Some(5));
+    assert_eq!(e.reasons.len(), 6);
+    assert_eq!(e.reasons.iter().filter(|(_, ticked)| *ticked).count(), 1);
+    s.skip_rating(t);
     assert_eq!(page(&s), Page::Plain, "the thank-you page holds nothing");
 }
 

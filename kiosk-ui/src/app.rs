@@ -7,7 +7,7 @@ use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
 use kiosk_app::view::{Queue, SelfTestKind};
-use kiosk_app::{Device, Health, Library, Printing, Queued, Screen, Session, Stamp, View};
+use kiosk_app::{Device, Enqueue, Filing, Health, Library, Printing, Queued, Screen, Session, Stamp, View};
 use kiosk_catalogue::BundleWatch;
 use kiosk_idcard::{LiftReason, ReaderEvent};
 use kiosk_outbox::{NewSubmission, Outbox, Part, PartState, State, now_ms};
@@ -294,18 +294,36 @@ impl App {
         self.session.self_test(kind, printer);
     }
 
-    /// The resident submits: the core files the application, this puts it into the outbox
-    /// (one SQLite transaction, no network) and tells the core how that went.
-    pub fn submit(&mut self, now: Instant) -> Result<(), kiosk_app::SubmitError> {
-        let enqueue = self.session.submit(stamp(), now)?;
-        let outcome = self
-            .outbox
-            .enqueue(
-                &NewSubmission { item_code: &enqueue.item_code, stream_key: "", payload: &enqueue.payload },
+    /// Puts what the core filed into the outbox (one SQLite transaction, no network).
+    fn file(&mut self, e: &Enqueue) -> Result<Queued, String> {
+        let kind = match e.filing {
+            Filing::Application => kiosk_outbox::Kind::Submission,
+            Filing::Rating => kiosk_outbox::Kind::Evaluation,
+        };
+        self.outbox
+            .enqueue_kind(
+                &NewSubmission { item_code: &e.item_code, stream_key: "", payload: &e.payload },
+                kind,
                 now_ms(),
             )
             .map(|q| Queued { outbox_id: q.id, idempotency_key: q.idempotency_key })
-            .map_err(|e| e.to_string());
+            .map_err(|e| e.to_string())
+    }
+
+    /// The resident submits: the core files the application, this queues it and tells the core
+    /// how that went.
+    pub fn submit(&mut self, now: Instant) -> Result<(), kiosk_app::SubmitError> {
+        let enqueue = self.session.submit(stamp(), now)?;
+        let outcome = self.file(&enqueue);
         self.session.queued(outcome, now)
+    }
+
+    /// The resident's rating (好差评): queued like an application, so it counts offline too. A
+    /// full outbox loses the rating, never an application: the resident is thanked either way.
+    pub fn send_rating(&mut self, now: Instant) {
+        let Some(rating) = self.session.send_rating(time::OffsetDateTime::now_utc(), now) else { return };
+        if let Err(e) = self.file(&rating) {
+            tracing::warn!(error = %e, "rating not queued");
+        }
     }
 }

@@ -184,6 +184,16 @@ impl Kiosk {
             }
         }));
 
+        application.on_rate(h.cb_int(|a, level, now| a.session.rate(u8::try_from(level).unwrap_or(0), now)));
+        {
+            let h = h.clone();
+            application.on_toggle_reason(move |r| {
+                h.run(|a, now| a.session.toggle_reason(crate::view::reason(r).code(), now));
+            });
+        }
+        application.on_send_rating(h.cb(|a, now| a.send_rating(now)));
+        application.on_skip_rating(h.cb(|a, now| a.session.skip_rating(now)));
+
         let live = ui.global::<Live>();
         live.on_open_records(h.cb(|a, now| a.open_records(now)));
         live.on_cancel(h.cb(|a, now| a.session.back(now)));

@@ -182,10 +182,13 @@ pub fn run(dir: &Path, font_dir: Option<&Path>, log: crate::logbuf::LogBuffer) -
             waited(a, Some(120_000));
             a.session.printed(Err(PrintProblem::Paper), now);
         })?;
-        shot("17-thank-you", &|a, now| {
+        shot("36-evaluation", &|a, now| {
             waited(a, None);
             a.session.finish(now);
+            a.session.rate(4, now);
+            a.session.toggle_reason("too_slow", now);
         })?;
+        shot("17-thank-you", &|a, now| a.send_rating(now))?;
         shot("18-idle-warning", &|a, now| {
             a.session.wipe(now);
             a.session.start(now);

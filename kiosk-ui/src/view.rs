@@ -71,6 +71,7 @@ fn screen_id(screen: Screen) -> ui::ScreenId {
         Screen::Records => ui::ScreenId::Records,
         Screen::Submitting => ui::ScreenId::Submitting,
         Screen::Done => ui::ScreenId::Done,
+        Screen::Evaluate => ui::ScreenId::Evaluate,
         Screen::ThankYou => ui::ScreenId::ThankYou,
         Screen::Pin => ui::ScreenId::Pin,
         Screen::Maintenance => ui::ScreenId::Maintenance,
@@ -329,6 +330,22 @@ fn records(r: &core::RecordsPage, live: &Live<'_>) {
     live.set_print_problem(problem);
 }
 
+fn reason_ui(reason: core::Reason) -> ui::Reason {
+    match reason {
+        core::Reason::GuideInaccurate => ui::Reason::GuideInaccurate,
+        core::Reason::TooManySteps => ui::Reason::TooManySteps,
+        core::Reason::TooSlow => ui::Reason::TooSlow,
+        core::Reason::DeviceFault => ui::Reason::DeviceFault,
+        core::Reason::UnclearResult => ui::Reason::UnclearResult,
+        core::Reason::Other => ui::Reason::Other,
+    }
+}
+
+/// The reason a screen's callback names.
+pub fn reason(reason: ui::Reason) -> core::Reason {
+    core::Reason::ALL.into_iter().find(|r| reason_ui(*r) == reason).unwrap_or(core::Reason::Other)
+}
+
 fn row_key(key: RowKey) -> ui::DeviceKey {
     match key {
         RowKey::Reader => ui::DeviceKey::Reader,
@@ -503,6 +520,15 @@ impl View {
                 }
             }
             Page::Receipt(receipt) => self.receipt(receipt, &app),
+            Page::Evaluate(e) => {
+                app.set_rating(e.level.map_or(0, i32::from));
+                app.set_reasons(model(
+                    e.reasons
+                        .iter()
+                        .map(|&(reason, ticked)| ui::ReasonChoice { reason: reason_ui(reason), ticked })
+                        .collect(),
+                ));
+            }
             Page::Records(r) => {
                 if let Some(r) = changed(&mut self.records, (**r).clone()) {
                     records(r, &ui.global::<Live>());

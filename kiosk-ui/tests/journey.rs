@@ -218,10 +218,14 @@ fn a_resident_applies_on_screen_and_is_wiped() {
     assert!(printed.iter().any(|p| matches!(p, kiosk_escpos::sim::Printed::Qr { .. })), "{printed:?}");
     assert!(printed.iter().any(|p| matches!(p, kiosk_escpos::sim::Printed::Cut { .. })), "{printed:?}");
 
-    // Finish: the thank-you screen, then back to the start with everything wiped.
+    // Finish: the rating (好差评, queued and delivered by the agent), the thank-you screen, then
+    // back to the start with everything wiped.
     press(&kiosk, "完成");
+    assert_eq!(screen(&kiosk), ScreenId::Evaluate);
+    assert!(kiosk.app.borrow().session.identity().is_none(), "nothing that names the resident is left");
+    press(&kiosk, "非常满意");
+    press(&kiosk, "提交评价");
     assert_eq!(screen(&kiosk), ScreenId::ThankYou);
-    assert!(kiosk.app.borrow().session.identity().is_none());
     press(&kiosk, "返回首页");
     assert_eq!(screen(&kiosk), ScreenId::Attract);
     {
@@ -294,8 +298,19 @@ fn a_resident_applies_on_screen_and_is_wiped() {
         devices.iter().any(|(p, _)| *p == kiosk_outbox::Part::Idcard),
         "device health reaches the heartbeat: {devices:?}"
     );
+    // Rated while the network is down: queued, and delivered once when it is back.
+    rig.act("network:down").unwrap();
     press(&kiosk, "完成");
+    press(&kiosk, "不满意");
+    press(&kiosk, "☐ 办理时间太长");
+    press(&kiosk, "提交评价");
     assert_eq!(screen(&kiosk), ScreenId::ThankYou);
+    rig.act("network:up").unwrap();
+    until(&kiosk, "both ratings at the gateway", |_| {
+        rig.gateway.gateway.store().counts().unwrap().evaluations == 2
+    });
+    let ratings = rig.gateway.gateway.store().ratings().unwrap();
+    assert_eq!(ratings.by_kiosk[kiosk_ui::demo::KIOSK_ID], [1, 0, 0, 1, 0], "each once, at its level");
 
     // The technician: a 3-second press in the top-right corner, the PIN, the maintenance screen.
     press(&kiosk, "返回首页");

@@ -45,6 +45,9 @@ fn every_screen_is_rendered_in_both_languages_and_elder_mode() {
         "18-idle-warning",
         "19-pin",
         "20-maintenance",
+        "30-records",
+        "31-records-offline",
+        "36-evaluation",
     ];
     for variant in ["zh", "en", "zh-elder", "en-elder"] {
         for screen in screens {
