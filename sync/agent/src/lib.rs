@@ -705,6 +705,14 @@ impl Agent {
             Some(m) => Some(mqtt::MqttHeartbeat::connect(&self.config, m)?),
             None => None,
         };
+        // The local API's socket exists before systemd hears the agent is up.
+        let _local = match &self.config.local {
+            Some(l) => Some(AbortOnDrop(tokio::spawn(local::serve(
+                local::bind(l)?,
+                local::Forwarder::new(self.uploader.clone(), &self.config.kiosk_id, l),
+            )))),
+            None => None,
+        };
         let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Ready]);
         // Pet the watchdog at half the interval systemd set (WatchdogSec=), and not at all
         // without one: every message costs systemd a wake-up, and a full socket would block us.
@@ -715,13 +723,6 @@ impl Agent {
         let mut next_heartbeat = tokio::time::Instant::now();
         let mut next_purge = tokio::time::Instant::now();
         let updates = self.updater.take().map(|u| AbortOnDrop(tokio::spawn(u.run())));
-        let _local = match &self.config.local {
-            Some(l) => Some(AbortOnDrop(tokio::spawn(local::serve(
-                local::bind(l)?,
-                local::Forwarder::new(self.uploader.clone(), &self.config.kiosk_id, l),
-            )))),
-            None => None,
-        };
         loop {
             if let Some(every) = watchdog
                 && tokio::time::Instant::now() >= next_pet

@@ -46,8 +46,8 @@ pub struct CheckArgs {
 }
 
 /// Steps whose failure `--boot` reports without failing the check.
-const NOT_THE_SYSTEMS_FAULT: [&str; 8] =
-    ["reader", "card", "printer", "test_slip", "scanner", "gateway", "clock_offset", "quarantine"];
+const NOT_THE_SYSTEMS_FAULT: [&str; 9] =
+    ["reader", "card", "printer", "test_slip", "scanner", "gateway", "clock_offset", "quarantine", "live"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -558,6 +558,36 @@ fn check_gateway(list: &mut Checklist, sync_config: &Path) {
     }
 }
 
+/// The agent's local API, which the UI asks for live services: it must answer; whether the
+/// service network is reachable is the gateway step's question, said here as the agent sees it.
+fn check_live(list: &mut Checklist, config: Option<&Config>) {
+    const TITLE: &str = "在线服务 live services";
+    let Some(socket) = config.and_then(|c| c.live_socket.as_ref()) else {
+        return list.skip(
+            "live",
+            TITLE,
+            "no live_socket in the configuration: the kiosk offers no live services",
+        );
+    };
+    match kiosk_live::LocalClient::new(socket, std::time::Duration::from_secs(3)).status() {
+        Ok(status) => list.pass(
+            "live",
+            TITLE,
+            format!(
+                "the sync agent answers on {}; it {} the service network",
+                socket.display(),
+                if status.online { "reaches" } else { "does not reach" }
+            ),
+        ),
+        Err(e) => list.fail(
+            "live",
+            TITLE,
+            e.to_string(),
+            "is kiosk-sync running with [local] socket set to the same path, and kiosk-ui in its group? `journalctl -u kiosk-sync`",
+        ),
+    }
+}
+
 pub fn run(args: &CheckArgs) -> Result<u8> {
     let mut list = Checklist(Vec::new());
     let config = match Config::load(&args.config) {
@@ -602,6 +632,7 @@ pub fn run(args: &CheckArgs) -> Result<u8> {
     check_scanner(&mut list, config, args.scan_secs);
     check_outbox(&mut list, config);
     check_gateway(&mut list, &args.sync_config);
+    check_live(&mut list, config);
     check_disk(&mut list, config);
     check_clock(&mut list);
     if args.boot {

@@ -171,6 +171,20 @@ fn a_healthy_kiosk_passes_and_a_broken_one_says_what_to_fix() {
         "{text}"
     );
     assert!(text.contains("跳过 SKIP  政务服务网 gateway"), "{text}");
+
+    // Live services: without a live socket there are none (skipped); with one where no agent
+    // answers, the step says so and what to look at, and at boot it is reported, not decisive.
+    assert!(text.contains("跳过 SKIP  在线服务 live services"), "{text}");
+    let config = dir.join("kiosk-ui.toml");
+    let body = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, format!("live_socket = \"{}\"\n{body}", dir.join("nowhere.sock").display()))
+        .unwrap();
+    let (_, report) = check(&dir, &[]);
+    assert_eq!(step(&report, "live")["status"], "fail", "{report:#}");
+    assert!(step(&report, "live")["detail"].as_str().unwrap().contains("nowhere.sock"));
+    assert!(step(&report, "live")["fix"].as_str().unwrap().contains("kiosk-sync"));
+    let (_, report) = check(&dir, &["--boot"]);
+    assert_eq!(step(&report, "live")["required"], false);
     drop(scanner_device);
     let _ = std::fs::remove_dir_all(&dir);
 }
