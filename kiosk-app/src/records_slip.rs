@@ -7,6 +7,7 @@ use kiosk_escpos::{Align, Slip, Style};
 use kiosk_sync_proto::live::Records;
 
 use crate::lookup::{Lookup, yuan};
+use crate::view::{FigureKey, RecordFigure, RowKind};
 
 /// The slip's words for a record, a row kind and a summary figure: the slip is an official
 /// document in Chinese whatever the screen's language.
@@ -17,28 +18,29 @@ fn record_title(record: Record) -> &'static str {
     }
 }
 
-fn kind_words(kind: &str) -> &str {
-    match kind {
-        "pension" => "养老保险",
-        "medical" => "医疗保险",
-        "unemployment" => "失业保险",
-        "injury" => "工伤保险",
-        "deposit" => "汇缴",
-        "withdrawal" => "提取",
-        "interest" => "结息",
-        other => other,
-    }
+/// A kind this kiosk does not know is printed in the service network's own code.
+fn kind_words(kind: RowKind) -> Option<&'static str> {
+    Some(match kind {
+        RowKind::Pension => "养老保险",
+        RowKind::Medical => "医疗保险",
+        RowKind::Unemployment => "失业保险",
+        RowKind::Injury => "工伤保险",
+        RowKind::Deposit => "汇缴",
+        RowKind::Withdrawal => "提取",
+        RowKind::Interest => "结息",
+        RowKind::Other => return None,
+    })
 }
 
-fn figure_words(key: &str) -> &str {
-    match key {
-        "balance" => "账户余额（元）",
-        "monthly_deposit" => "月缴存额（元）",
-        "months_paid" => "累计缴费月数",
-        "total_personal" => "个人累计缴费（元）",
-        "total_employer" => "单位累计缴费（元）",
-        other => other,
-    }
+fn figure_words(key: FigureKey) -> Option<&'static str> {
+    Some(match key {
+        FigureKey::Balance => "账户余额（元）",
+        FigureKey::MonthlyDeposit => "月缴存额（元）",
+        FigureKey::MonthsPaid => "累计缴费月数",
+        FigureKey::TotalPersonal => "个人累计缴费（元）",
+        FigureKey::TotalEmployer => "单位累计缴费（元）",
+        FigureKey::Other => return None,
+    })
 }
 
 /// The masked summary slip of the page shown: holder masked, account as the service network
@@ -54,13 +56,15 @@ pub fn slip(lookup: &Lookup, records: &Records, kiosk_id: &str, printed_at: &str
         .kv("账号", &records.account)
         .kv("数据截至", &records.as_of);
     for f in &records.summary {
-        let value = if f.key == "months_paid" { f.value.to_string() } else { yuan(f.value) };
-        slip = slip.kv(figure_words(&f.key), &value);
+        let figure = RecordFigure::of(f);
+        slip = slip.kv(figure_words(figure.key).unwrap_or(&f.key), &figure.value);
     }
     let amounts: Vec<[String; 3]> = records
         .rows
         .iter()
-        .map(|r| [r.period.clone(), kind_words(&r.kind).to_owned(), yuan(r.amount)])
+        .map(|r| {
+            [r.period.clone(), kind_words(RowKind::of(&r.kind)).unwrap_or(&r.kind).to_owned(), yuan(r.amount)]
+        })
         .collect();
     let mut rows: Vec<Vec<&str>> = vec![vec!["期间", "项目", "金额（元）"]];
     rows.extend(amounts.iter().map(|r| r.iter().map(String::as_str).collect()));

@@ -345,7 +345,7 @@ pub enum RowKind {
 }
 
 impl RowKind {
-    fn of(code: &str) -> Self {
+    pub(crate) fn of(code: &str) -> Self {
         match code {
             "pension" => Self::Pension,
             "medical" => Self::Medical,
@@ -400,6 +400,15 @@ pub struct RecordLine {
 pub struct RecordFigure {
     pub key: FigureKey,
     pub value: String,
+}
+
+impl RecordFigure {
+    /// The service network's figure, written out: a count of months as it is, money in yuan.
+    pub(crate) fn of(f: &kiosk_sync_proto::live::Figure) -> Self {
+        let key = FigureKey::of(&f.key);
+        let value = if key == FigureKey::MonthsPaid { f.value.to_string() } else { yuan(f.value) };
+        Self { key, value }
+    }
 }
 
 /// The records screen: the resident's own record, masked where it names them.
@@ -684,22 +693,7 @@ impl Session {
             },
             account: records.map(|r| r.account.clone()).unwrap_or_default(),
             as_of: records.map(|r| r.as_of.clone()).unwrap_or_default(),
-            summary: records
-                .map(|r| {
-                    r.summary
-                        .iter()
-                        .map(|f| {
-                            let key = FigureKey::of(&f.key);
-                            let value = if key == FigureKey::MonthsPaid {
-                                f.value.to_string()
-                            } else {
-                                yuan(f.value)
-                            };
-                            RecordFigure { key, value }
-                        })
-                        .collect()
-                })
-                .unwrap_or_default(),
+            summary: records.map(|r| r.summary.iter().map(RecordFigure::of).collect()).unwrap_or_default(),
             rows: records
                 .map(|r| {
                     r.rows
