@@ -49,12 +49,13 @@ fn int(n: impl TryInto<i32>) -> i32 {
     n.try_into().unwrap_or(i32::MAX)
 }
 
-/// Whether `new` differs from what was last shown; remembers it if so.
-fn changed<T: PartialEq>(cache: &mut Option<T>, new: T) -> Option<&T> {
-    if cache.as_ref() == Some(&new) {
+/// Whether `new` differs from what was last shown; remembers a copy if so (a render that
+/// changes nothing copies nothing).
+fn changed<'a, T: PartialEq + Clone>(cache: &'a mut Option<T>, new: &T) -> Option<&'a T> {
+    if cache.as_ref() == Some(new) {
         return None;
     }
-    *cache = Some(new);
+    *cache = Some(new.clone());
     cache.as_ref()
 }
 
@@ -462,13 +463,13 @@ impl View {
         let app = ui.global::<Application>();
         match &view.page {
             Page::Home(home) => {
-                if let Some(home) = changed(&mut self.home, home.clone()) {
+                if let Some(home) = changed(&mut self.home, home) {
                     search.set_topics(tiles(&home.topics));
                     search.set_departments(tiles(&home.departments));
                 }
             }
             Page::List(list) => {
-                if let Some(list) = changed(&mut self.list, list.clone()) {
+                if let Some(list) = changed(&mut self.list, list) {
                     search.set_list_kind(match list.kind {
                         core::ListKind::Topic => ui::ListKind::Topic,
                         core::ListKind::Department => ui::ListKind::Department,
@@ -493,12 +494,12 @@ impl View {
                 }
             }
             Page::Detail(d) => {
-                if let Some(d) = changed(&mut self.detail, (**d).clone()) {
+                if let Some(d) = changed(&mut self.detail, &**d) {
                     search.set_detail(detail(d));
                 }
             }
             Page::Form(form) => {
-                if let Some(form) = changed(&mut self.form, form.clone()) {
+                if let Some(form) = changed(&mut self.form, form) {
                     app.set_item_name(form.item_name.as_str().into());
                     app.set_fields(fields(&form.fields));
                     app.set_keyboard(match form.keyboard {
@@ -514,7 +515,7 @@ impl View {
                 }
             }
             Page::Confirm(confirm) => {
-                if let Some(confirm) = changed(&mut self.confirm, confirm.clone()) {
+                if let Some(confirm) = changed(&mut self.confirm, confirm) {
                     app.set_item_name(confirm.item_name.as_str().into());
                     app.set_confirm_rows(rows(&confirm.rows));
                 }
@@ -530,7 +531,7 @@ impl View {
                 ));
             }
             Page::Records(r) => {
-                if let Some(r) = changed(&mut self.records, (**r).clone()) {
+                if let Some(r) = changed(&mut self.records, &**r) {
                     records(r, &ui.global::<Live>());
                 }
             }
@@ -547,7 +548,7 @@ impl View {
                 m.set_pin_locked_minutes(minutes);
             }
             Page::Maintenance(maintenance) => {
-                if let Some(maintenance) = changed(&mut self.maintenance, maintenance.clone()) {
+                if let Some(maintenance) = changed(&mut self.maintenance, maintenance) {
                     let m = ui.global::<Maintenance>();
                     m.set_device_rows(device_rows(&maintenance.rows));
                     m.set_log_lines(strings(&maintenance.log));
