@@ -8,7 +8,7 @@
 mod common;
 
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
 use kiosk_benchkit::Samples;
@@ -24,13 +24,11 @@ fn main() {
         return;
     }
     let rig = common::Rig::start("bench-live", Faults::default());
-    let config_path = rig.config(None);
     let socket = rig.dir.join("sync.sock");
-    let mut text = std::fs::read_to_string(&config_path).unwrap();
-    text.push_str(&format!("\n[local]\nsocket = \"{}\"\n", socket.display()));
+    let config_path = rig.config_with_local(&socket, None);
     // Heartbeats every second would share the agent's thread with the questions; as on a kiosk.
-    text = text.replace("heartbeat_secs = 1", "heartbeat_secs = 60");
-    std::fs::write(&config_path, text).unwrap();
+    let text = std::fs::read_to_string(&config_path).unwrap();
+    std::fs::write(&config_path, text.replace("heartbeat_secs = 1", "heartbeat_secs = 60")).unwrap();
     let query = RecordsQuery {
         record: record::SOCIAL_INSURANCE.into(),
         person: Person { id_number: "440605199005171237".into(), name: "陈喆".into() },
@@ -54,11 +52,7 @@ fn main() {
         .spawn()
         .unwrap();
     let client = LocalClient::new(&socket, Duration::from_secs(10));
-    let started = Instant::now();
-    while client.status().is_err() {
-        assert!(started.elapsed() < Duration::from_secs(20), "the local API did not come up");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    common::wait_for_local_api(&client);
     let via_agent = Samples::measure(20, ROUNDS, || {
         let _: Records = client.ask(Service::Records, &query).unwrap();
     });

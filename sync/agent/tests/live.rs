@@ -22,14 +22,8 @@ struct Daemon(Child);
 
 impl Daemon {
     fn start(rig: &Rig, deadline_ms: u64) -> (Self, LocalClient) {
-        let config = rig.config(None);
         let socket = rig.dir.join("run").join("sync.sock");
-        let mut text = std::fs::read_to_string(&config).unwrap();
-        text.push_str(&format!(
-            "\n[local]\nsocket = \"{}\"\ndeadline_ms = {deadline_ms}\n",
-            socket.display()
-        ));
-        std::fs::write(&config, text).unwrap();
+        let config = rig.config_with_local(&socket, Some(deadline_ms));
         let child = Command::new(env!("CARGO_BIN_EXE_kiosk-sync"))
             .args(["--config", config.to_str().unwrap()])
             .env("RUST_LOG", "trace")
@@ -38,11 +32,7 @@ impl Daemon {
             .unwrap();
         // Longer than any answer takes: a `timeout` can only be the agent's.
         let client = LocalClient::new(&socket, Duration::from_secs(10));
-        let started = Instant::now();
-        while client.status().is_err() {
-            assert!(started.elapsed() < Duration::from_secs(20), "the local API did not come up");
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        common::wait_for_local_api(&client);
         (Self(child), client)
     }
 

@@ -76,6 +76,19 @@ poll_ms = 50
         path
     }
 
+    /// The same configuration with the local API on `socket` (the agent's default deadline
+    /// unless `deadline_ms` names one).
+    pub fn config_with_local(&self, socket: &Path, deadline_ms: Option<u64>) -> PathBuf {
+        let path = self.config(None);
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        text.push_str(&format!("\n[local]\nsocket = \"{}\"\n", socket.display()));
+        if let Some(ms) = deadline_ms {
+            text.push_str(&format!("deadline_ms = {ms}\n"));
+        }
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
     /// The same configuration with heartbeats going to an MQTT broker.
     pub fn config_with_mqtt(&self, port: u16) -> PathBuf {
         let path = self.config(None);
@@ -141,3 +154,12 @@ poll_ms = 50
 }
 
 pub const PERSONAL: [&str; 3] = ["陈喆", "440605199005171237", "南海大道北88号"];
+
+/// Waits until a `kiosk-sync` daemon's local API answers `client`.
+pub fn wait_for_local_api(client: &kiosk_live::LocalClient) {
+    let started = std::time::Instant::now();
+    while client.status().is_err() {
+        assert!(started.elapsed() < std::time::Duration::from_secs(20), "the local API did not come up");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
