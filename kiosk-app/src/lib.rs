@@ -9,6 +9,7 @@ pub mod ime;
 pub mod library;
 pub mod lookup;
 pub mod pin;
+pub mod progress;
 pub mod receipt;
 pub mod records_slip;
 pub mod session;

@@ -1,10 +1,11 @@
-//! A resident's own records, asked live: the question the shell carries to the sync agent
-//! ([`Ask`]) and the answer or why there is none (the masked summary slip is `records_slip.rs`). The answer holds
-//! personal data: it is wiped when the lookup ends (`kiosk_sync_proto::live::Records` zeroises
-//! itself), and only masked values reach the screen and the slip.
+//! Live questions: what the shell carries to the sync agent ([`Ask`]), the answer or why there is
+//! none, and a resident's own records (the masked summary slip is `records_slip.rs`; progress
+//! lookups are `progress.rs`). Answers hold personal data: they are wiped when the lookup ends
+//! (the protocol's answers zeroise themselves), and only masked values reach the screen and the
+//! slip.
 
 use kiosk_catalogue::model::Record;
-use kiosk_sync_proto::live::{Person, Records, RecordsQuery};
+use kiosk_sync_proto::live::{Person, Progress, ProgressQuery, Records, RecordsQuery};
 
 /// A live question for the shell to carry out (the agent's local API, off the UI thread),
 /// answered with `Session::live_answer` and the same `id`: an answer to an older question (the
@@ -18,6 +19,14 @@ pub struct Ask {
 #[derive(Debug)]
 pub enum Question {
     Records(RecordsQuery),
+    Progress(ProgressQuery),
+}
+
+/// The agent's answer to a [`Question`], of the same service.
+#[derive(Debug)]
+pub enum Reply {
+    Records(Records),
+    Progress(Progress),
 }
 
 /// Why a live question has no answer, as the screen words it.
@@ -35,9 +44,9 @@ pub enum LiveFailure {
 
 /// Where a lookup is.
 #[derive(Debug)]
-pub enum State {
+pub enum State<T = Records> {
     Waiting,
-    Shown(Box<Records>),
+    Shown(Box<T>),
     Failed(LiveFailure),
 }
 

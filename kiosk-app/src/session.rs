@@ -17,8 +17,9 @@ use crate::form::{FormState, Keyboard, keyboard_for};
 use crate::identity::Identity;
 use crate::ime::Composer;
 use crate::library::Library;
-use crate::lookup::{Ask, LiveFailure, Lookup, State as LookupState};
+use crate::lookup::{Ask, LiveFailure, Lookup, Reply, State as LookupState};
 use crate::pin;
+use crate::progress;
 use crate::receipt::{self, Receipt};
 use crate::view::{Queue, SelfTest, SelfTestKind};
 
@@ -36,6 +37,8 @@ pub enum Screen {
     Confirm,
     /// A resident's own record, asked live (a query item).
     Records,
+    /// 办件进度: the resident's applications (by card) or one case (by the slip).
+    Progress,
     /// Queued; waiting briefly for the case number, then printing.
     Submitting,
     Done,
@@ -270,6 +273,8 @@ pub struct Session {
     records_printing: Option<Printing>,
     /// The rating being given, on the evaluation screen.
     rating: Option<Rating>,
+    /// The progress screen's lookup.
+    progress: Option<progress::Lookup>,
 }
 
 impl std::fmt::Debug for Session {
@@ -320,6 +325,7 @@ impl Session {
             asked: 0,
             records_printing: None,
             rating: None,
+            progress: None,
         }
     }
 
@@ -494,6 +500,7 @@ impl Session {
     /// Home, with only the welcome screen behind it: "back" never returns to identification.
     fn land_home(&mut self, now: Instant) {
         self.lookup = None;
+        self.progress = None;
         self.records_printing = None;
         self.back_stack.retain(|s| *s == Screen::Welcome);
         self.screen = Screen::Home;
@@ -526,7 +533,23 @@ impl Session {
             self.self_test = SelfTest::ScanRead { kind: scan.kind, chars: scan.text.chars().count() };
             return;
         }
+        if self.screen == Screen::Progress {
+            if let Some(p) =
+                self.progress.as_mut().filter(|p| p.mode == progress::Mode::Slip && p.state.is_none())
+            {
+                self.last_activity = now;
+                p.scanned_code(&scan.text);
+            }
+            return;
+        }
         if !matches!(self.screen, Screen::Attract | Screen::Welcome | Screen::Identify) {
+            return;
+        }
+        // A slip's QR code: follow that application, no card needed.
+        if let Some(reference) = progress::slip_reference(&scan.text) {
+            self.start(now);
+            self.progress = Some(progress::Lookup::slip(Some(reference)));
+            self.go(Screen::Progress, now);
             return;
         }
         match Identity::from_scan(scan) {
@@ -703,18 +726,140 @@ impl Session {
         self.ask_page(page)
     }
 
-    /// The answer to live question `id`; answers to older questions are dropped (and wiped).
-    pub fn live_answer(&mut self, id: u64, answer: Result<proto::live::Records, LiveFailure>, now: Instant) {
-        let on_screen = self.screen == Screen::Records;
-        let Some(lookup) = self.lookup.as_mut().filter(|l| l.asked == id && on_screen) else {
-            return;
+    /// The answer to live question `id`; answers to older questions, or of another service than
+    /// the screen asked, are dropped (and wiped).
+    pub fn live_answer(&mut self, id: u64, answer: Result<Reply, LiveFailure>, now: Instant) {
+        let taken = match (self.screen, answer) {
+            (Screen::Records, answer) => {
+                let Some(lookup) = self.lookup.as_mut().filter(|l| l.asked == id) else { return };
+                match answer {
+                    Ok(Reply::Records(records)) => lookup.state = LookupState::Shown(Box::new(records)),
+                    Err(why) => lookup.state = LookupState::Failed(why),
+                    Ok(_) => return,
+                }
+                true
+            }
+            (Screen::Progress, answer) => {
+                let Some(lookup) = self.progress.as_mut().filter(|l| l.asked == id) else { return };
+                match answer {
+                    Ok(Reply::Progress(p)) => lookup.state = Some(LookupState::Shown(Box::new(p))),
+                    Err(why) => lookup.state = Some(LookupState::Failed(why)),
+                    Ok(_) => return,
+                }
+                true
+            }
+            _ => false,
         };
-        self.last_activity = now;
-        self.warning = None;
-        lookup.state = match answer {
-            Ok(records) => LookupState::Shown(Box::new(records)),
-            Err(why) => LookupState::Failed(why),
-        };
+        if taken {
+            self.last_activity = now;
+            self.warning = None;
+        }
+    }
+
+    // ---- progress lookup (办件进度) ----
+
+    pub fn progress(&self) -> Option<&progress::Lookup> {
+        self.progress.as_ref()
+    }
+
+    /// Whether "my applications" can be asked: the resident was identified by a card.
+    pub fn can_follow_mine(&self) -> bool {
+        self.identity.as_ref().is_some_and(|i| !i.id_number.is_empty())
+    }
+
+    fn person(&self) -> Option<proto::live::Person> {
+        let identity = self.identity.as_ref().filter(|i| !i.id_number.is_empty())?;
+        Some(proto::live::Person { id_number: identity.id_number.clone(), name: identity.name.clone() })
+    }
+
+    /// "我的办件" from home: the question for the service network. The shell then reads this
+    /// kiosk's unsent applications into [`Session::progress_waiting`].
+    pub fn open_progress(&mut self, now: Instant) -> Option<Ask> {
+        self.touch(now);
+        if self.screen != Screen::Home {
+            return None;
+        }
+        let person = self.person()?;
+        let mut lookup = progress::Lookup::mine(&person.name);
+        self.asked += 1;
+        let ask = lookup.ask(self.asked, Some(person));
+        self.progress = Some(lookup);
+        self.go(Screen::Progress, now);
+        ask
+    }
+
+    /// This kiosk's unsent applications: the resident's own are shown as waiting here.
+    pub fn progress_waiting(&mut self, unsent: Vec<progress::Unsent>) {
+        let Some(id_number) = self.identity.as_ref().map(|i| i.id_number.clone()) else { return };
+        if let Some(p) = self.progress.as_mut().filter(|p| p.mode == progress::Mode::Mine) {
+            p.waiting_read(unsent, &id_number);
+        }
+    }
+
+    /// "凭回执查询" from the identification screen or home: the slip's numbers to type.
+    pub fn open_progress_by_slip(&mut self, now: Instant) {
+        self.touch(now);
+        if matches!(self.screen, Screen::Identify | Screen::Home) {
+            self.progress = Some(progress::Lookup::slip(None));
+            self.go(Screen::Progress, now);
+        }
+    }
+
+    fn slip_entry(&mut self) -> Option<&mut progress::Lookup> {
+        let on_screen = self.screen == Screen::Progress;
+        self.progress.as_mut().filter(|p| on_screen && p.mode == progress::Mode::Slip && p.state.is_none())
+    }
+
+    pub fn progress_key(&mut self, key: &str, now: Instant) {
+        self.touch(now);
+        if let Some(p) = self.slip_entry() {
+            key.chars().for_each(|c| p.key(c));
+        }
+    }
+
+    pub fn progress_backspace(&mut self, now: Instant) {
+        self.touch(now);
+        if let Some(p) = self.slip_entry() {
+            p.backspace();
+        }
+    }
+
+    pub fn progress_focus(&mut self, entry: progress::Entry, now: Instant) {
+        self.touch(now);
+        if let Some(p) = self.slip_entry() {
+            p.entry = entry;
+        }
+    }
+
+    /// "查询" once the slip's numbers are typed.
+    pub fn progress_search(&mut self, now: Instant) -> Option<Ask> {
+        self.touch(now);
+        self.asked += 1;
+        let id = self.asked;
+        self.slip_entry()?.ask(id, None)
+    }
+
+    /// "重试" after a failed progress lookup: the same question again.
+    pub fn retry_progress(&mut self, now: Instant) -> Option<Ask> {
+        self.touch(now);
+        let person = self.person();
+        let failed = self.progress.as_ref().is_some_and(|p| matches!(p.state, Some(LookupState::Failed(_))));
+        if !failed || self.screen != Screen::Progress {
+            return None;
+        }
+        self.asked += 1;
+        let id = self.asked;
+        self.progress.as_mut()?.ask(id, person)
+    }
+
+    /// A case of the answer, shown in full with its timeline.
+    pub fn open_case(&mut self, index: usize, now: Instant) {
+        self.touch(now);
+        if let Some(p) = self.progress.as_mut()
+            && p.progress().is_some_and(|a| index < a.cases.len())
+        {
+            p.open = Some(index);
+        }
     }
 
     /// The masked summary slip of the page shown, to print.
@@ -1042,6 +1187,19 @@ impl Session {
             self.lookup = None;
             self.records_printing = None;
         }
+        if self.screen == Screen::Progress {
+            // From a case back to the list; from the list (or a failed lookup by slip, back to
+            // its numbers) off the screen, the answer dropped.
+            let Some(p) = self.progress.as_mut() else { return };
+            if p.open.take().is_some() {
+                return;
+            }
+            if p.mode == progress::Mode::Slip && p.state.is_some() && p.progress().is_none() {
+                p.state = None;
+                return;
+            }
+            self.progress = None;
+        }
         match self.back_stack.pop() {
             Some(Screen::Attract) | None => self.wipe(now),
             Some(previous) => {
@@ -1120,6 +1278,7 @@ impl Session {
         self.submission = None;
         self.filing = None;
         self.lookup = None;
+        self.progress = None;
         self.records_printing = None;
         self.rating = None;
         self.item = None;

@@ -118,6 +118,7 @@ pub enum Page {
     /// Submitting and done: the application's slip and how printing it goes.
     Receipt(Receipt),
     Records(Box<RecordsPage>),
+    Progress(Box<ProgressPage>),
     Evaluate(Evaluate),
     Pin(Pin),
     Maintenance(Maintenance),
@@ -134,6 +135,8 @@ pub struct Tile {
 pub struct Home {
     pub topics: Vec<Tile>,
     pub departments: Vec<Tile>,
+    /// "My applications" can be asked (identified by a card).
+    pub follow_mine: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -428,6 +431,108 @@ pub struct RecordsPage {
     pub print: Option<PrintState>,
 }
 
+/// A step of a case (`kiosk_sync_proto::live::step`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepKind {
+    Submitted,
+    Accepted,
+    Review,
+    Supplement,
+    Concluded,
+    /// A step this kiosk does not know yet: shown without a name.
+    Other,
+}
+
+impl StepKind {
+    fn of(code: &str) -> Self {
+        use kiosk_sync_proto::live::step;
+        match code {
+            step::SUBMITTED => Self::Submitted,
+            step::ACCEPTED => Self::Accepted,
+            step::REVIEW => Self::Review,
+            step::SUPPLEMENT => Self::Supplement,
+            step::CONCLUDED => Self::Concluded,
+            _ => Self::Other,
+        }
+    }
+}
+
+/// What the resident must do next (`kiosk_sync_proto::live::next`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NextAction {
+    Wait,
+    Supplement,
+    Collect,
+    Nothing,
+    Other,
+}
+
+impl NextAction {
+    fn of(code: &str) -> Self {
+        use kiosk_sync_proto::live::next;
+        match code {
+            next::WAIT => Self::Wait,
+            next::SUPPLEMENT => Self::Supplement,
+            next::COLLECT => Self::Collect,
+            next::NONE => Self::Nothing,
+            _ => Self::Other,
+        }
+    }
+}
+
+/// A case in the list: what it is and where it stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseRow {
+    pub case_number: String,
+    pub item_name: String,
+    pub received_at: String,
+    pub step: StepKind,
+    pub next: NextAction,
+}
+
+/// A step on a case's timeline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepLine {
+    pub kind: StepKind,
+    /// When it happened; empty while it lies ahead.
+    pub at: String,
+    pub done: bool,
+    pub current: bool,
+}
+
+/// One case in full: its timeline, the current step marked, and what to do next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseDetail {
+    pub case_number: String,
+    pub item_name: String,
+    pub department: String,
+    pub received_at: String,
+    pub steps: Vec<StepLine>,
+    pub next: NextAction,
+    /// The department's own words.
+    pub note: String,
+}
+
+/// The progress screen (办件进度).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProgressPage {
+    pub mode: crate::progress::Mode,
+    /// `None` while the slip's numbers are typed.
+    pub state: Option<LookupView>,
+    /// Masked; by card only.
+    pub holder: String,
+    pub cases: Vec<CaseRow>,
+    /// The resident's applications still in this kiosk's outbox.
+    pub waiting_here: Vec<crate::progress::WaitingHere>,
+    pub case: Option<CaseDetail>,
+    /// By slip: the reference as typed or scanned, the password's length only.
+    pub reference: String,
+    pub scanned: bool,
+    pub password_len: usize,
+    pub entry: crate::progress::Entry,
+    pub can_search: bool,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PinMessage {
     None,
@@ -554,6 +659,7 @@ impl Session {
             }),
             Screen::Submitting | Screen::Done => self.receipt_view().map_or(Page::Plain, Page::Receipt),
             Screen::Records => self.records_view().map_or(Page::Plain, |r| Page::Records(Box::new(r))),
+            Screen::Progress => self.progress_view().map_or(Page::Plain, |p| Page::Progress(Box::new(p))),
             Screen::Pin => Page::Pin(Pin {
                 digits: self.pin_digits(),
                 message: match (self.pin_locked(), self.pin_message()) {
@@ -593,7 +699,71 @@ impl Session {
                     count: library.by_department(&d.code).len(),
                 })
                 .collect(),
+            follow_mine: self.can_follow_mine(),
         }
+    }
+
+    fn progress_view(&self) -> Option<ProgressPage> {
+        let p = self.progress()?;
+        let answer = p.progress();
+        let case = p.open.and_then(|i| answer?.cases.get(i)).map(|c| CaseDetail {
+            case_number: c.case_number.clone(),
+            item_name: c.item_name.clone(),
+            department: c.department.clone(),
+            received_at: c.received_at.clone(),
+            steps: c
+                .steps
+                .iter()
+                .enumerate()
+                .map(|(i, s)| StepLine {
+                    kind: StepKind::of(&s.step),
+                    at: s.at.clone(),
+                    done: (i as u32) < c.current,
+                    current: i as u32 == c.current,
+                })
+                .collect(),
+            next: NextAction::of(&c.next),
+            note: c.note.clone(),
+        });
+        Some(ProgressPage {
+            mode: p.mode,
+            state: p.state.as_ref().map(|s| match s {
+                LookupState::Waiting => LookupView::Waiting,
+                LookupState::Shown(_) => LookupView::Shown,
+                LookupState::Failed(why) => LookupView::Failed(*why),
+            }),
+            holder: p.holder.clone(),
+            cases: answer
+                .map(|a| {
+                    a.cases
+                        .iter()
+                        .map(|c| CaseRow {
+                            case_number: c.case_number.clone(),
+                            item_name: c.item_name.clone(),
+                            received_at: c.received_at.clone(),
+                            step: c
+                                .steps
+                                .get(c.current as usize)
+                                .map_or(StepKind::Other, |s| StepKind::of(&s.step)),
+                            next: NextAction::of(&c.next),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            // One the agent uploaded while the question was out is shown once, as filed.
+            waiting_here: p
+                .waiting_here
+                .iter()
+                .filter(|w| answer.is_none_or(|a| a.cases.iter().all(|c| c.submission_id != w.submission_id)))
+                .cloned()
+                .collect(),
+            case,
+            reference: p.reference(),
+            scanned: p.scanned(),
+            password_len: p.password_len(),
+            entry: p.entry,
+            can_search: p.can_search(),
+        })
     }
 
     fn list_view(&self) -> List {

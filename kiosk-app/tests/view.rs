@@ -222,7 +222,7 @@ fn records_answer(page: u32) -> kiosk_sync_proto::live::Records {
 
 #[test]
 fn a_resident_looks_up_their_records_page_by_page_and_prints_a_masked_slip() {
-    use kiosk_app::lookup::{LiveFailure, Question};
+    use kiosk_app::lookup::{LiveFailure, Question, Reply};
     use kiosk_app::view::{LookupView, PrintState};
     let (mut s, t) = session();
     let card = resident();
@@ -239,7 +239,7 @@ fn a_resident_looks_up_their_records_page_by_page_and_prints_a_masked_slip() {
     assert!(detail.can_query && !detail.can_apply);
 
     let ask = s.open_records(t).unwrap();
-    let Question::Records(q) = &ask.question;
+    let Question::Records(q) = &ask.question else { panic!() };
     assert_eq!(
         (q.record.as_str(), q.page, q.person.id_number.as_str()),
         ("social_insurance", 0, card.id_number.as_str())
@@ -249,7 +249,7 @@ fn a_resident_looks_up_their_records_page_by_page_and_prints_a_masked_slip() {
     assert_eq!(p.holder, kiosk_pii::mask_name(&card.name));
     assert!(!p.holder_number.contains(&card.id_number));
 
-    s.live_answer(ask.id, Ok(records_answer(0)), t);
+    s.live_answer(ask.id, Ok(Reply::Records(records_answer(0))), t);
     let Page::Records(p) = page(&s) else { panic!() };
     assert_eq!(p.state, LookupView::Shown);
     assert_eq!((p.rows[0].amount.as_str(), p.rows[0].base.as_str()), ("640.00", "8,000.00"));
@@ -259,7 +259,7 @@ fn a_resident_looks_up_their_records_page_by_page_and_prints_a_masked_slip() {
     // Paging on: an answer to the old question that arrives late is dropped.
     let next = s.records_page(true, t).unwrap();
     assert!(next.id > ask.id);
-    s.live_answer(ask.id, Ok(records_answer(0)), t);
+    s.live_answer(ask.id, Ok(Reply::Records(records_answer(0))), t);
     assert_eq!(s.view(&[]).page, page(&s));
     let Page::Records(p) = page(&s) else { panic!() };
     assert_eq!(p.state, LookupView::Waiting, "the late answer to page 1 is not shown as page 2");
@@ -267,7 +267,7 @@ fn a_resident_looks_up_their_records_page_by_page_and_prints_a_masked_slip() {
     let Page::Records(p) = page(&s) else { panic!() };
     assert_eq!(p.state, LookupView::Failed(LiveFailure::NetworkUnavailable));
     let retry = s.retry_records(t).unwrap();
-    s.live_answer(retry.id, Ok(records_answer(1)), t);
+    s.live_answer(retry.id, Ok(Reply::Records(records_answer(1))), t);
     let Page::Records(p) = page(&s) else { panic!() };
     assert_eq!((p.state, p.page), (LookupView::Shown, 1));
 
@@ -291,4 +291,115 @@ fn a_resident_looks_up_their_records_page_by_page_and_prints_a_masked_slip() {
     s.scan(&scan, t);
     s.open_item(item, t);
     assert!(s.open_records(t).is_none());
+}
+
+fn case(number: &str, submission_id: &str, current: u32, next: &str) -> kiosk_sync_proto::live::Case {
+    use kiosk_sync_proto::live::{Case, Step, step};
+    let steps = [step::SUBMITTED, step::ACCEPTED, step::REVIEW, step::CONCLUDED]
+        .iter()
+        .enumerate()
+        .map(|(i, s)| Step {
+            step: (*s).into(),
+            at: if i as u32 <= current { "2026-12-01 10:00".into() } else { String::new() },
+        })
+        .collect();
+    Case {
+        case_number: number.into(),
+        submission_id: submission_id.into(),
+        item_name: "个人参保证明打印".into(),
+        steps,
+        current,
+        next: next.into(),
+        ..Case::default()
+    }
+}
+
+#[test]
+fn a_resident_follows_their_applications_by_card_and_by_slip() {
+    use kiosk_app::lookup::{LiveFailure, Question, Reply};
+    use kiosk_app::progress::{Mode, Unsent};
+    use kiosk_app::view::{LookupView, NextAction, StepKind};
+    use kiosk_sync_proto::live::Progress;
+    let (mut s, t) = session();
+    let card = resident();
+    s.card_read(&card, t);
+    let Page::Home(home) = page(&s) else { panic!() };
+    assert!(home.follow_mine, "identified by card");
+
+    // By card: the question names the person; this kiosk's unsent applications of theirs are
+    // shown as waiting here, another resident's are not.
+    let ask = s.open_progress(t).unwrap();
+    let Question::Progress(q) = &ask.question else { panic!() };
+    assert_eq!(q.person.as_ref().map(|p| p.id_number.as_str()), Some(card.id_number.as_str()));
+    let unsent = |id: &str, number: &str| {
+        let mut sub = kiosk_sync_proto::Submission::default();
+        sub.item_name = "高龄老人津贴申领".into();
+        sub.form.0.push(kiosk_sync_proto::FormValue { key: "id_number".into(), value: number.into() });
+        Unsent { submission_id: id.into(), submission: sub }
+    };
+    s.progress_waiting(vec![unsent("mine", &card.id_number), unsent("theirs", "11010519491231002X")]);
+    let Page::Progress(p) = page(&s) else { panic!() };
+    assert_eq!((p.mode, p.state), (Mode::Mine, Some(LookupView::Waiting)));
+    assert_eq!(p.holder, kiosk_pii::mask_name(&card.name));
+    assert_eq!(p.waiting_here.len(), 1, "only this resident's");
+    // Offline, the waiting application is still shown.
+    s.live_answer(ask.id, Err(LiveFailure::NetworkUnavailable), t);
+    let Page::Progress(p) = page(&s) else { panic!() };
+    assert_eq!(p.state, Some(LookupView::Failed(LiveFailure::NetworkUnavailable)));
+    assert_eq!(p.waiting_here.len(), 1);
+    let retry = s.retry_progress(t).unwrap();
+    // The agent uploaded it meanwhile: shown once, as filed.
+    let answer = Progress {
+        cases: vec![case("NH20261201000002", "mine", 0, "wait"), case("NH20261101900001", "", 3, "collect")],
+    };
+    s.live_answer(ask.id, Ok(Reply::Progress(Progress::default())), t);
+    let Page::Progress(p) = page(&s) else { panic!() };
+    assert_eq!(p.state, Some(LookupView::Waiting), "an answer to the first question is dropped");
+    s.live_answer(retry.id, Ok(Reply::Progress(answer)), t);
+    let Page::Progress(p) = page(&s) else { panic!() };
+    assert_eq!(p.cases.len(), 2);
+    assert!(p.waiting_here.is_empty(), "the uploaded one is not shown twice");
+    assert_eq!((p.cases[1].step, p.cases[1].next), (StepKind::Concluded, NextAction::Collect));
+    s.open_case(1, t);
+    let Page::Progress(p) = page(&s) else { panic!() };
+    let detail = p.case.unwrap();
+    assert_eq!(detail.steps.iter().filter(|l| l.current).count(), 1);
+    assert!(detail.steps[3].current && detail.steps[2].done && !detail.steps[3].done);
+    s.back(t);
+    let Page::Progress(p) = page(&s) else { panic!() };
+    assert!(p.case.is_none(), "back closes the case first");
+    s.back(t);
+    assert!(s.progress().is_none() && s.screen() == Screen::Home, "then leaves, the answer dropped");
+
+    // By slip, without a card: its QR code at the start screen fills the number.
+    let (mut s, t) = session();
+    let slip = kiosk_scanner::Scan {
+        kind: kiosk_scanner::ScanKind::Url,
+        text: format!("{}NH20261201000002", kiosk_app::receipt::TRACKING_BASE),
+    };
+    s.scan(&slip, t);
+    assert_eq!(s.screen(), Screen::Progress);
+    let Page::Progress(p) = page(&s) else { panic!() };
+    assert_eq!(
+        (p.mode, p.state, p.scanned, p.reference.as_str()),
+        (Mode::Slip, None, true, "NH20261201000002")
+    );
+    assert!(!p.can_search && s.progress_search(t).is_none(), "no password yet");
+    s.progress_key("246810", t);
+    let ask = s.progress_search(t).unwrap();
+    let Question::Progress(q) = &ask.question else { panic!() };
+    assert_eq!(
+        (q.reference.as_str(), q.password.as_str(), q.person.is_none()),
+        ("NH20261201000002", "246810", true)
+    );
+    let Page::Progress(p) = page(&s) else { panic!() };
+    assert_eq!(p.password_len, 6);
+    assert!(!format!("{p:?}").contains("246810"), "the password never reaches the screen");
+    s.live_answer(ask.id, Err(LiveFailure::NotFound), t);
+    s.back(t);
+    let Page::Progress(p) = page(&s) else { panic!() };
+    assert_eq!(p.state, None, "back from a failed lookup: the numbers to check");
+    s.finish(t);
+    assert_eq!(s.screen(), Screen::Attract);
+    assert!(s.progress().is_none());
 }

@@ -280,6 +280,44 @@ impl App {
         }
     }
 
+    /// "我的办件": the question goes to the agent, and this kiosk's own unsent applications are
+    /// read for the core to pick the resident's from (payloads opened in memory only).
+    pub fn open_progress(&mut self, now: Instant) {
+        let Some(ask) = self.session.open_progress(now) else { return };
+        self.live.ask(ask);
+        self.read_unsent();
+    }
+
+    fn read_unsent(&mut self) {
+        let unsent = match self.outbox.waiting(200) {
+            Ok(rows) => rows
+                .into_iter()
+                .filter_map(|w| {
+                    let submission = serde_json::from_slice(&w.payload).ok()?;
+                    Some(kiosk_app::progress::Unsent { submission_id: w.idempotency_key, submission })
+                })
+                .collect(),
+            Err(e) => {
+                tracing::warn!(error = %e, "unsent applications not readable for the progress screen");
+                Vec::new()
+            }
+        };
+        self.session.progress_waiting(unsent);
+    }
+
+    pub fn progress_search(&mut self, now: Instant) {
+        if let Some(ask) = self.session.progress_search(now) {
+            self.live.ask(ask);
+        }
+    }
+
+    pub fn retry_progress(&mut self, now: Instant) {
+        if let Some(ask) = self.session.retry_progress(now) {
+            self.live.ask(ask);
+            self.read_unsent();
+        }
+    }
+
     /// The masked summary slip of the records page shown.
     pub fn print_records(&mut self, now: Instant) {
         let Some(slip) = self.session.print_records(time::OffsetDateTime::now_utc(), now) else { return };

@@ -10,7 +10,7 @@ use kiosk_app::view::SelfTestKind;
 use slint::{ComponentHandle, Timer, TimerMode};
 
 use crate::app::App;
-use crate::ui::{AppWindow, Application, Demo, Live, Maintenance, Navigation, Search};
+use crate::ui::{AppWindow, Application, Demo, Live, Maintenance, Navigation, Progress, Search};
 use crate::view::{View, lang};
 
 /// How often the idle clock, the outbox and (should a wake-up be lost) device events are looked at.
@@ -201,6 +201,26 @@ impl Kiosk {
         live.on_previous_page(h.cb(|a, now| a.records_page(false, now)));
         live.on_retry(h.cb(|a, now| a.retry_records(now)));
         live.on_print(h.cb(|a, now| a.print_records(now)));
+
+        let progress = ui.global::<Progress>();
+        progress.on_open_mine(h.cb(|a, now| a.open_progress(now)));
+        progress.on_open_slip(h.cb(|a, now| a.session.open_progress_by_slip(now)));
+        progress.on_key(h.cb_str(|a, key, now| a.session.progress_key(key, now)));
+        progress.on_backspace(h.cb(|a, now| a.session.progress_backspace(now)));
+        {
+            let h = h.clone();
+            progress.on_focus(move |entry| {
+                let entry = match entry {
+                    crate::ui::SlipEntry::Reference => kiosk_app::progress::Entry::Reference,
+                    crate::ui::SlipEntry::Password => kiosk_app::progress::Entry::Password,
+                };
+                h.run(|a, now| a.session.progress_focus(entry, now));
+            });
+        }
+        progress.on_search(h.cb(|a, now| a.progress_search(now)));
+        progress.on_open_case(h.cb_int(|a, i, now| a.session.open_case(i, now)));
+        progress.on_retry(h.cb(|a, now| a.retry_progress(now)));
+        progress.on_cancel(h.cb(|a, now| a.session.back(now)));
 
         let maintenance = ui.global::<Maintenance>();
         maintenance.on_open_pin(h.cb(|a, now| a.session.open_pin(now)));

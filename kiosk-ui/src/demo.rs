@@ -277,6 +277,14 @@ impl DemoRig {
                 self.scan(b"GDZWFW:eyJ0eXAiOiJKV1QiLCJraW9zayI6ImRlbW8ifQ.c2lnbmF0dXJl")
             }
             Some(("scan", "garbage")) => self.scan(b"\x1b[2J\x00\x01garbled"),
+            // The resident holds the last slip the printer printed under the scanner.
+            Some(("scan", "slip")) => {
+                let code = self.printer.sim().printed().iter().rev().find_map(|p| match p {
+                    kiosk_escpos::sim::Printed::Qr { data, .. } => Some(data.clone()),
+                    _ => None,
+                });
+                self.scan(&code.context("no slip with a QR code has been printed yet")?)
+            }
             Some(("reader", _)) => {
                 let mut reader = self.reader.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
                 if reader.take().is_none() {

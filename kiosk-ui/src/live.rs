@@ -7,12 +7,12 @@ use std::path::PathBuf;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use kiosk_app::lookup::{Ask, LiveFailure, Question};
+use kiosk_app::lookup::{Ask, LiveFailure, Question, Reply};
 use kiosk_live::{LiveError, LocalClient};
-use kiosk_sync_proto::live::{Records, Service};
+use kiosk_sync_proto::live::{Progress, Records, Service};
 
 /// An answer with the number of its question.
-pub type Answer = (u64, Result<Records, LiveFailure>);
+pub type Answer = (u64, Result<Reply, LiveFailure>);
 
 /// Longer than the agent's own deadline (4 s by default): its `timeout` answer is what arrives.
 const WAIT_FOR_AGENT: Duration = Duration::from_secs(15);
@@ -42,7 +42,12 @@ impl Live {
         std::thread::spawn(move || {
             let Ask { id, question } = ask;
             let answer = match &question {
-                Question::Records(query) => client.ask::<Records>(Service::Records, query),
+                Question::Records(query) => {
+                    client.ask::<Records>(Service::Records, query).map(Reply::Records)
+                }
+                Question::Progress(query) => {
+                    client.ask::<Progress>(Service::Progress, query).map(Reply::Progress)
+                }
             };
             drop(question);
             let answer = answer.map_err(|e| {

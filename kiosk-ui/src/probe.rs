@@ -103,10 +103,14 @@ pub fn run(bundle: &std::path::Path, font_dir: Option<&std::path::Path>) -> Resu
         kiosk.app.borrow_mut().session.open_item(item, Instant::now());
         for _ in 0..15 {
             let Some(ask) = kiosk.app.borrow_mut().session.open_records(Instant::now()) else { break };
-            let kiosk_app::lookup::Question::Records(q) = &ask.question;
+            let kiosk_app::lookup::Question::Records(q) = &ask.question else { break };
             let answer = kiosk_gateway::live::records(q, time::macros::date!(2026 - 11 - 30));
             let t = Instant::now();
-            kiosk.app.borrow_mut().session.live_answer(ask.id, Ok(answer), Instant::now());
+            kiosk.app.borrow_mut().session.live_answer(
+                ask.id,
+                Ok(kiosk_app::lookup::Reply::Records(answer)),
+                Instant::now(),
+            );
             kiosk.render();
             std::hint::black_box(&*screen.render());
             answer_to_screen.push(t.elapsed().as_secs_f64() * 1000.0);

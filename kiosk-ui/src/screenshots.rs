@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use kiosk_app::lookup::{LiveFailure, Question};
+use kiosk_app::lookup::{LiveFailure, Question, Reply};
 use kiosk_app::view::Queue;
 use kiosk_app::{Config, Device, Health, Lang, Library, Session};
 use kiosk_catalogue::Kind;
@@ -21,6 +21,10 @@ use crate::controller::Kiosk;
 use crate::devices::{Devices, PrintProblem};
 use crate::headless::Screen;
 use kiosk_config::DeviceConfig;
+
+/// The time the screenshots' live answers are made for (2026-12-01 10:00 in Foshan), so every
+/// run shows the same.
+const SHOT_TIME_MS: i64 = 1_796_090_400_000;
 
 /// Portrait full HD, the panel the kiosks have.
 pub const WIDTH: u32 = 1080;
@@ -215,13 +219,54 @@ pub fn run(dir: &Path, font_dir: Option<&Path>, log: crate::logbuf::LogBuffer) -
                 .find(|&i| a.session.library().summary(i).kind == Kind::Query(Record::HousingFund));
             a.session.open_item(fund.expect("the sample catalogue has a provident fund query"), now);
             let Some(ask) = a.session.open_records(now) else { return };
-            let Question::Records(query) = &ask.question;
+            let Question::Records(query) = &ask.question else { return };
             let answer = kiosk_gateway::live::records(query, time::macros::date!(2026 - 11 - 30));
-            a.session.live_answer(ask.id, Ok(answer), now);
+            a.session.live_answer(ask.id, Ok(Reply::Records(answer)), now);
         })?;
         shot("31-records-offline", &|a, now| {
             if let Some(ask) = a.session.records_page(true, now) {
                 a.session.live_answer(ask.id, Err(LiveFailure::NetworkUnavailable), now);
+            }
+        })?;
+        // Progress: the reference gateway's cases for this card, and one application of the
+        // resident's still waiting in the kiosk's outbox.
+        shot("32-progress", &|a, now| {
+            a.session.home(now);
+            let Some(ask) = a.session.open_progress(now) else { return };
+            let mut waiting = kiosk_sync_proto::Submission::default();
+            waiting.item_name = "个人参保证明打印".into();
+            waiting.submitted_at = "2026-12-01 09:12:40".into();
+            waiting
+                .form
+                .0
+                .push(kiosk_sync_proto::FormValue { key: "id_number".into(), value: card.id_number.clone() });
+            a.session.progress_waiting(vec![kiosk_app::progress::Unsent {
+                submission_id: "0193a1b2-7c3d-7e4f-8a9b-0c1d2e3f4a5b".into(),
+                submission: waiting,
+            }]);
+            let Question::Progress(q) = &ask.question else { return };
+            let person = q.person.as_ref().map(|p| p.id_number.clone()).unwrap_or_default();
+            let cases = kiosk_gateway::live::earlier_cases(&person, SHOT_TIME_MS);
+            a.session.live_answer(
+                ask.id,
+                Ok(Reply::Progress(kiosk_sync_proto::live::Progress { cases })),
+                now,
+            );
+        })?;
+        shot("33-progress-case", &|a, now| a.session.open_case(0, now))?;
+        shot("34-progress-slip", &|a, now| {
+            a.session.wipe(now);
+            a.session.start(now);
+            in_variant(a, now);
+            a.session.proceed(now);
+            a.session.open_progress_by_slip(now);
+            a.session.progress_key("20261201000042", now);
+            a.session.progress_key("1234", now);
+        })?;
+        shot("35-progress-slip-not-found", &|a, now| {
+            a.session.progress_key("56", now);
+            if let Some(ask) = a.session.progress_search(now) {
+                a.session.live_answer(ask.id, Err(LiveFailure::NotFound), now);
             }
         })?;
         kiosk.app.borrow_mut().session.wipe(Instant::now());

@@ -14,7 +14,7 @@ use kiosk_scanner::{Rejection, ScanKind};
 use slint::{ComponentHandle, Image, ModelRc, Rgb8Pixel, SharedPixelBuffer, SharedString, VecModel};
 
 use crate::ui;
-use crate::ui::{AppWindow, Application, Live, Maintenance, Navigation, Search, Theme};
+use crate::ui::{AppWindow, Application, Live, Maintenance, Navigation, Progress, Search, Theme};
 
 /// Remembers what was shown, to set only what changed.
 #[derive(Default)]
@@ -27,6 +27,7 @@ pub struct View {
     confirm: Option<core::Confirm>,
     maintenance: Option<core::Maintenance>,
     records: Option<core::RecordsPage>,
+    progress: Option<core::ProgressPage>,
     /// The reference and whether the slip was ready, of the slip images shown.
     slip_of: Option<(String, bool)>,
 }
@@ -70,6 +71,7 @@ fn screen_id(screen: Screen) -> ui::ScreenId {
         Screen::Form => ui::ScreenId::Form,
         Screen::Confirm => ui::ScreenId::Confirm,
         Screen::Records => ui::ScreenId::Records,
+        Screen::Progress => ui::ScreenId::Progress,
         Screen::Submitting => ui::ScreenId::Submitting,
         Screen::Done => ui::ScreenId::Done,
         Screen::Evaluate => ui::ScreenId::Evaluate,
@@ -264,10 +266,108 @@ fn print_state(state: Option<PrintState>) -> (bool, ui::PrintState, ui::PrintPro
     }
 }
 
+fn lookup_state(state: core::LookupView) -> ui::LookupState {
+    use kiosk_app::lookup::LiveFailure;
+    match state {
+        core::LookupView::Waiting => ui::LookupState::Waiting,
+        core::LookupView::Shown => ui::LookupState::Shown,
+        core::LookupView::Failed(LiveFailure::NetworkUnavailable) => ui::LookupState::NetworkUnavailable,
+        core::LookupView::Failed(LiveFailure::Timeout) => ui::LookupState::Timeout,
+        core::LookupView::Failed(LiveFailure::NotFound) => ui::LookupState::NotFound,
+        core::LookupView::Failed(LiveFailure::Unavailable) => ui::LookupState::Unavailable,
+    }
+}
+
+fn step_kind(k: core::StepKind) -> ui::StepKind {
+    match k {
+        core::StepKind::Submitted => ui::StepKind::Submitted,
+        core::StepKind::Accepted => ui::StepKind::Accepted,
+        core::StepKind::Review => ui::StepKind::Review,
+        core::StepKind::Supplement => ui::StepKind::Supplement,
+        core::StepKind::Concluded => ui::StepKind::Concluded,
+        core::StepKind::Other => ui::StepKind::Other,
+    }
+}
+
+fn next_action(n: core::NextAction) -> ui::NextAction {
+    match n {
+        core::NextAction::Wait => ui::NextAction::Wait,
+        core::NextAction::Supplement => ui::NextAction::Supplement,
+        core::NextAction::Collect => ui::NextAction::Collect,
+        core::NextAction::Nothing => ui::NextAction::Nothing,
+        core::NextAction::Other => ui::NextAction::Other,
+    }
+}
+
+/// The progress screen onto the `Progress` global.
+fn progress(p: &core::ProgressPage, g: &Progress<'_>) {
+    use kiosk_app::progress::{Entry, Mode};
+    g.set_mode(match p.mode {
+        Mode::Mine => ui::ProgressMode::Mine,
+        Mode::Slip => ui::ProgressMode::Slip,
+    });
+    g.set_entering(p.state.is_none());
+    g.set_state(p.state.map_or(ui::LookupState::Waiting, lookup_state));
+    g.set_holder(p.holder.as_str().into());
+    g.set_cases(model(
+        p.cases
+            .iter()
+            .enumerate()
+            .map(|(i, c)| ui::CaseRow {
+                index: int(i),
+                case_number: c.case_number.as_str().into(),
+                item_name: c.item_name.as_str().into(),
+                received_at: c.received_at.as_str().into(),
+                step: step_kind(c.step),
+                next: next_action(c.next),
+            })
+            .collect(),
+    ));
+    g.set_waiting(model(
+        p.waiting_here
+            .iter()
+            .map(|w| ui::WaitingRow {
+                item_name: w.item_name.as_str().into(),
+                submitted_at: w.submitted_at.as_str().into(),
+                submission_id: w.submission_id.as_str().into(),
+            })
+            .collect(),
+    ));
+    g.set_case_open(p.case.is_some());
+    g.set_case(p.case.as_ref().map_or_else(ui::CaseDetail::default, |c| {
+        ui::CaseDetail {
+            case_number: c.case_number.as_str().into(),
+            item_name: c.item_name.as_str().into(),
+            department: c.department.as_str().into(),
+            received_at: c.received_at.as_str().into(),
+            steps: model(
+                c.steps
+                    .iter()
+                    .map(|s| ui::StepLine {
+                        kind: step_kind(s.kind),
+                        at: s.at.as_str().into(),
+                        done: s.done,
+                        current: s.current,
+                    })
+                    .collect(),
+            ),
+            next: next_action(c.next),
+            note: c.note.as_str().into(),
+        }
+    }));
+    g.set_reference(p.reference.as_str().into());
+    g.set_scanned(p.scanned);
+    g.set_password_length(int(p.password_len));
+    g.set_entry(match p.entry {
+        Entry::Reference => ui::SlipEntry::Reference,
+        Entry::Password => ui::SlipEntry::Password,
+    });
+    g.set_can_search(p.can_search);
+}
+
 /// The records screen onto the `Live` global.
 fn records(r: &core::RecordsPage, live: &Live<'_>) {
-    use kiosk_app::lookup::LiveFailure;
-    use kiosk_app::view::{FigureKey, LookupView, RowKind};
+    use kiosk_app::view::{FigureKey, RowKind};
     use kiosk_catalogue::model::Record;
     live.set_record(match r.record {
         Record::SocialInsurance => ui::RecordKind::SocialInsurance,
@@ -276,14 +376,7 @@ fn records(r: &core::RecordsPage, live: &Live<'_>) {
     live.set_item_name(r.item_name.as_str().into());
     live.set_holder(r.holder.as_str().into());
     live.set_holder_number(r.holder_number.as_str().into());
-    live.set_state(match r.state {
-        LookupView::Waiting => ui::LookupState::Waiting,
-        LookupView::Shown => ui::LookupState::Shown,
-        LookupView::Failed(LiveFailure::NetworkUnavailable) => ui::LookupState::NetworkUnavailable,
-        LookupView::Failed(LiveFailure::Timeout) => ui::LookupState::Timeout,
-        LookupView::Failed(LiveFailure::NotFound) => ui::LookupState::NotFound,
-        LookupView::Failed(LiveFailure::Unavailable) => ui::LookupState::Unavailable,
-    });
+    live.set_state(lookup_state(r.state));
     live.set_account(r.account.as_str().into());
     live.set_as_of(r.as_of.as_str().into());
     live.set_summary(model(
@@ -466,6 +559,7 @@ impl View {
                 if let Some(home) = changed(&mut self.home, home) {
                     search.set_topics(tiles(&home.topics));
                     search.set_departments(tiles(&home.departments));
+                    ui.global::<Progress>().set_follow_mine(home.follow_mine);
                 }
             }
             Page::List(list) => {
@@ -533,6 +627,11 @@ impl View {
             Page::Records(r) => {
                 if let Some(r) = changed(&mut self.records, &**r) {
                     records(r, &ui.global::<Live>());
+                }
+            }
+            Page::Progress(p) => {
+                if let Some(p) = changed(&mut self.progress, &**p) {
+                    progress(p, &ui.global::<Progress>());
                 }
             }
             Page::Pin(pin) => {
@@ -616,6 +715,16 @@ impl View {
             live.set_holder(SharedString::new());
             live.set_holder_number(SharedString::new());
             live.set_account(SharedString::new());
+        }
+        if !matches!(view.page, Page::Progress(_)) && self.progress.take().is_some() {
+            // The resident's cases leave the screens' models with the screen.
+            let p = ui.global::<Progress>();
+            p.set_cases(ModelRc::default());
+            p.set_waiting(ModelRc::default());
+            p.set_case(ui::CaseDetail::default());
+            p.set_holder(SharedString::new());
+            p.set_reference(SharedString::new());
+            p.set_password_length(0);
         }
         if !matches!(view.page, Page::Maintenance(_)) && self.maintenance.take().is_some() {
             let m = ui.global::<Maintenance>();

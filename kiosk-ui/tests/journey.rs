@@ -19,7 +19,7 @@ use kiosk_ui::devices::Devices;
 use kiosk_ui::logbuf::LogBuffer;
 use kiosk_ui::ui::{
     Application, DeviceKey, FieldError, FigureKey, Live, LookupState, Maintenance, Navigation, Notice,
-    PrintProblem, PrintState, RowHealth, ScreenId, Search, SelfTestCode,
+    PrintProblem, PrintState, Progress, RowHealth, ScreenId, Search, SelfTestCode, StepKind,
 };
 use kiosk_ui::{App, Kiosk};
 use slint::{ComponentHandle, Model};
@@ -243,6 +243,105 @@ fn a_resident_applies_on_screen_and_is_wiped() {
     assert!(api.get_reference().is_empty());
     let raw = std::fs::read(rig.outbox_path()).unwrap();
     assert!(!contains(&raw, &card.name) && !contains(&raw, &card.id_number));
+
+    // The same resident comes back with the slip: its QR code under the scanner opens the
+    // progress lookup without a card; the query password is typed from the slip.
+    let password: String = lines
+        .lines()
+        .find(|l| l.contains("查询密码"))
+        .map(|l| l.chars().filter(char::is_ascii_digit).collect())
+        .unwrap();
+    assert_eq!(password.len(), 6, "{lines}");
+    rig.act("scan:slip").unwrap();
+    until(&kiosk, "the progress screen", |k| screen(k) == ScreenId::Progress);
+    let progress = kiosk.ui.global::<Progress>();
+    assert!(progress.get_entering() && progress.get_scanned());
+    assert_eq!(progress.get_reference(), case.as_str(), "the slip's QR code carries its case number");
+    let wrong = if password == "000000" { "111111" } else { "000000" };
+    for d in wrong.chars() {
+        press(&kiosk, &d.to_string());
+    }
+    press(&kiosk, "查询");
+    until(&kiosk, "the wrong password's answer", |k| {
+        let p = k.ui.global::<Progress>();
+        !p.get_entering() && p.get_state() != LookupState::Waiting
+    });
+    assert_eq!(
+        kiosk.ui.global::<Progress>().get_state(),
+        LookupState::NotFound,
+        "a wrong password finds nothing"
+    );
+    press(&kiosk, "返回");
+    assert!(kiosk.ui.global::<Progress>().get_entering(), "back to the slip's numbers");
+    for _ in 0..6 {
+        press(&kiosk, "删除");
+    }
+    for d in password.chars() {
+        press(&kiosk, &d.to_string());
+    }
+    press(&kiosk, "查询");
+    until(&kiosk, "the case", |k| k.ui.global::<Progress>().get_state() == LookupState::Shown);
+    let cases: Vec<_> = kiosk.ui.global::<Progress>().get_cases().iter().collect();
+    assert_eq!(cases.len(), 1, "by slip: that case only");
+    assert_eq!(cases[0].case_number, case.as_str());
+    press(&kiosk, "个人参保证明打印");
+    let detail = kiosk.ui.global::<Progress>().get_case();
+    assert!(kiosk.ui.global::<Progress>().get_case_open());
+    let steps: Vec<_> = detail.steps.iter().collect();
+    assert_eq!(steps[0].kind, StepKind::Submitted);
+    assert_eq!(steps.iter().filter(|s| s.current).count(), 1, "one current step: {steps:?}");
+    assert!(steps.last().is_some_and(|s| s.kind == StepKind::Concluded && s.at.is_empty()));
+    press(&kiosk, "返回");
+    assert!(!kiosk.ui.global::<Progress>().get_case_open());
+    press(&kiosk, "结束办理");
+    assert_eq!(screen(&kiosk), ScreenId::Attract);
+    assert_eq!(kiosk.ui.global::<Progress>().get_cases().row_count(), 0, "the case left the screens");
+
+    // By card, offline: an application of this resident's waits in the outbox (filed as the UI
+    // files one), and the progress screen says so while the network cannot be reached; back
+    // online, the service network's cases include the one filed above.
+    rig.act("network:down").unwrap();
+    {
+        let mut waiting = kiosk_sync_proto::Submission::default();
+        waiting.item_code = "ZZ440605MZ0000001Z4ZZ0000001601".into();
+        waiting.item_name = "高龄老人津贴申领".into();
+        waiting.submitted_at = "2026-12-01 10:00:00".into();
+        waiting
+            .form
+            .0
+            .push(kiosk_sync_proto::FormValue { key: "id_number".into(), value: card.id_number.clone() });
+        let payload = serde_json::to_vec(&waiting).unwrap();
+        let sub =
+            kiosk_outbox::NewSubmission { item_code: &waiting.item_code, stream_key: "", payload: &payload };
+        kiosk.app.borrow_mut().outbox.enqueue(&sub, kiosk_outbox::now_ms()).unwrap();
+    }
+    press(&kiosk, "轻触开始办理 · Touch to start");
+    press(&kiosk, "同意并继续");
+    press(&kiosk, "放置居民身份证");
+    until(&kiosk, "the card to be read", |k| screen(k) == ScreenId::Home);
+    press(&kiosk, "我的办件");
+    assert_eq!(screen(&kiosk), ScreenId::Progress);
+    until(&kiosk, "the offline answer", |k| k.ui.global::<Progress>().get_state() != LookupState::Waiting);
+    let progress = kiosk.ui.global::<Progress>();
+    assert_eq!(progress.get_state(), LookupState::NetworkUnavailable);
+    assert_eq!(progress.get_holder(), kiosk_pii::mask_name(&card.name));
+    let waiting: Vec<_> = progress.get_waiting().iter().collect();
+    assert_eq!(waiting.len(), 1, "{waiting:?}");
+    assert_eq!(waiting[0].item_name, "高龄老人津贴申领");
+    rig.act("network:up").unwrap();
+    press(&kiosk, "重试");
+    until(&kiosk, "the cases", |k| k.ui.global::<Progress>().get_state() == LookupState::Shown);
+    let cases: Vec<_> = kiosk.ui.global::<Progress>().get_cases().iter().collect();
+    assert!(cases.iter().any(|c| c.case_number == case.as_str()), "{cases:?}");
+    assert!(cases.len() >= 4, "the filed case and the person's earlier ones: {cases:?}");
+    let shown_waiting = kiosk.ui.global::<Progress>().get_waiting().row_count();
+    // Uploaded meanwhile or not, it is shown once: as waiting here, or as filed.
+    let filed_too = cases.iter().filter(|c| c.item_name == "高龄老人津贴申领").count();
+    assert_eq!(shown_waiting + filed_too, 1, "waiting {shown_waiting}, cases {cases:?}");
+    press(&kiosk, "首页");
+    assert!(kiosk.app.borrow().session.progress().is_none(), "the answer went with the screen");
+    press(&kiosk, "结束办理");
+    assert_eq!(screen(&kiosk), ScreenId::Attract);
 
     // A second resident: the printer runs out of paper, the slip's number and QR stay on screen.
     press(&kiosk, "轻触开始办理 · Touch to start");

@@ -47,6 +47,10 @@ fn every_screen_is_rendered_in_both_languages_and_elder_mode() {
         "20-maintenance",
         "30-records",
         "31-records-offline",
+        "32-progress",
+        "33-progress-case",
+        "34-progress-slip",
+        "35-progress-slip-not-found",
         "36-evaluation",
     ];
     for variant in ["zh", "en", "zh-elder", "en-elder"] {

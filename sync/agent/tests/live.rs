@@ -2,7 +2,9 @@
 //! socket; a question asked there with `kiosk-live`'s client is forwarded to the reference
 //! gateway over mutual TLS, signed, and the answer comes back. With the gateway gone the agent
 //! says at once that the network is down; with a slow gateway it says `timeout` at its deadline;
-//! the socket is `0660`; nothing personal reaches the agent's log, at TRACE.
+//! the socket is `0660`; nothing personal reaches the agent's log, at TRACE. Progress lookups
+//! (办件进度) find what the daemon uploaded: by the applicant's card, and by the slip's number
+//! and query password, a wrong password finding nothing.
 
 mod common;
 
@@ -13,7 +15,7 @@ use std::time::{Duration, Instant};
 use common::Rig;
 use kiosk_gateway::Faults;
 use kiosk_live::{LiveError, LocalClient};
-use kiosk_sync_proto::live::{Person, Records, RecordsQuery, Service, record};
+use kiosk_sync_proto::live::{Person, Progress, ProgressQuery, Records, RecordsQuery, Service, record};
 
 const ID: &str = "440605199005171237";
 const NAME: &str = "陈喆";
@@ -79,6 +81,49 @@ fn questions_reach_the_service_network_and_a_dead_link_is_said_at_once() {
         other => panic!("{other:?}"),
     }
 
+    // An application the daemon uploads is followed by the applicant's card and by its slip.
+    let password = "482913";
+    let key = {
+        let form = format!(
+            r#"{{"item_code":"440605-JZZ-001","item_name":"个人参保证明打印","kiosk_id":"{}","query_password":"{password}","form":{{"name":"{NAME}","id_number":"{ID}"}}}}"#,
+            common::KIOSK
+        );
+        let sub = kiosk_outbox::NewSubmission {
+            item_code: "440605-JZZ-001",
+            stream_key: "",
+            payload: form.as_bytes(),
+        };
+        rig.outbox().enqueue(&sub, kiosk_outbox::now_ms()).unwrap().idempotency_key
+    };
+    let started = Instant::now();
+    let case = loop {
+        if let Some((_, case)) = rig.filed().into_iter().find(|(k, _)| *k == key) {
+            break case;
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "the daemon did not upload the application");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mine = ProgressQuery {
+        person: Some(Person { id_number: ID.into(), name: NAME.into() }),
+        reference: String::new(),
+        password: String::new(),
+    };
+    let answer: Progress = client.ask(Service::Progress, &mine).unwrap();
+    let filed = answer.cases.iter().find(|c| c.case_number == case).expect("the filed case by card");
+    assert_eq!((filed.submission_id.as_str(), filed.item_name.as_str()), (key.as_str(), "个人参保证明打印"));
+    assert!(answer.cases.len() > 1, "and the person's earlier cases");
+    for reference in [case.as_str(), key.as_str()] {
+        let by_slip = ProgressQuery { person: None, reference: reference.into(), password: password.into() };
+        let answer: Progress = client.ask(Service::Progress, &by_slip).unwrap();
+        assert_eq!(answer.cases.len(), 1, "by slip: that case only");
+        assert_eq!(answer.cases[0].case_number, case);
+    }
+    let wrong = ProgressQuery { person: None, reference: case.clone(), password: "000000".into() };
+    match client.ask::<Progress>(Service::Progress, &wrong) {
+        Err(LiveError::Refused { code, .. }) => assert_eq!(code, "not_found"),
+        other => panic!("a wrong password: {other:?}"),
+    }
+
     // The gateway goes away: the first question finds out, the next is answered at once.
     drop(rig);
     match client.ask::<Records>(Service::Records, &query(record::SOCIAL_INSURANCE)) {
@@ -95,7 +140,7 @@ fn questions_reach_the_service_network_and_a_dead_link_is_said_at_once() {
     let log = daemon.stop();
     eprintln!("network unavailable answered in {at_once:?} (the deadline is 2 s)");
     assert!(log.contains("live request answered"), "{log}");
-    for personal in [ID, NAME] {
+    for personal in [ID, NAME, password] {
         assert!(!log.contains(personal), "personal data in the agent's TRACE log");
     }
 }

@@ -283,8 +283,8 @@ async fn submit(
         Err(r) => return r.into_response(),
     };
     // Read as the kiosk wrote it (`kiosk_sync_proto::Submission`); dropping it wipes the form.
-    let item_code = match serde_json::from_slice::<proto::Submission>(&body) {
-        Ok(submission) if !submission.item_code.is_empty() => submission.item_code.clone(),
+    let filing = match serde_json::from_slice::<proto::Submission>(&body) {
+        Ok(submission) if !submission.item_code.is_empty() => live::filing(&submission),
         Ok(_) | Err(_) => {
             let _ = gw.store.bump("rejected");
             return problem(
@@ -301,7 +301,7 @@ async fn submit(
     let store_gw = gw.clone();
     let received = gw.now_ms();
     let outcome =
-        tokio::task::spawn_blocking(move || store_gw.store.submit(&key, &kiosk, &item_code, &hash, received))
+        tokio::task::spawn_blocking(move || store_gw.store.submit(&key, &kiosk, &filing, &hash, received))
             .await;
     let (status, accepted) = match outcome {
         Ok(Ok(Outcome::New(a))) => (StatusCode::CREATED, a),

@@ -12,10 +12,13 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use kiosk_sync_proto as proto;
-use proto::live::{self, Figure, RecordRow, Records, RecordsQuery, Service};
+use proto::live::{
+    self, Case, Figure, Progress, ProgressQuery, RecordRow, Records, RecordsQuery, Service, Step,
+};
 use sha2::{Digest, Sha256};
 use time::{Date, Month, OffsetDateTime, UtcOffset};
 
+use crate::store::{Filed, Filing};
 use crate::{Conn, Fault, Gateway, injected_refusal, problem, verify};
 
 /// Rows on one page of a record.
@@ -64,7 +67,192 @@ pub(crate) async fn answer(
                 "the body must be a records query: a known record, a person with an ID number, a page",
             ),
         },
+        Service::Progress => match serde_json::from_slice::<ProgressQuery>(&body) {
+            Ok(q) => progress_answer(&gw, &q),
+            Err(_) => bad_progress(),
+        },
     }
+}
+
+fn bad_progress() -> Response {
+    problem(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        live::problem::BAD_REQUEST,
+        "the body must be a progress query: a person with an ID number, or a reference and its password",
+    )
+}
+
+/// Digests under which the store keeps who applied and the slip's password: the reference
+/// gateway keeps neither in the clear.
+fn person_digest(id_number: &str) -> String {
+    hex::encode(Sha256::digest(format!("person|{}", id_number.trim().to_ascii_uppercase()).as_bytes()))
+}
+
+fn password_digest(password: &str) -> String {
+    hex::encode(Sha256::digest(format!("query-password|{}", password.trim()).as_bytes()))
+}
+
+/// What the store keeps of a submission to follow it: the applicant is the form's `id_number`
+/// (the catalogue's standard field for the applicant's number).
+pub(crate) fn filing(s: &proto::Submission) -> Filing {
+    let id_number = s.form.get("id_number").unwrap_or_default();
+    Filing {
+        item_code: s.item_code.clone(),
+        item_name: s.item_name.clone(),
+        person_sha256: if id_number.is_empty() { String::new() } else { person_digest(id_number) },
+        password_sha256: if s.query_password.is_empty() {
+            String::new()
+        } else {
+            password_digest(&s.query_password)
+        },
+    }
+}
+
+fn progress_answer(gw: &Gateway, q: &ProgressQuery) -> Response {
+    let now = gw.now_ms();
+    let store_failed =
+        |e: rusqlite::Error| problem(StatusCode::INTERNAL_SERVER_ERROR, "store", &e.to_string());
+    if let Some(person) = q.person.as_ref().filter(|p| !p.id_number.is_empty()) {
+        let filed = match gw.store.filed_for(&person_digest(&person.id_number)) {
+            Ok(f) => f,
+            Err(e) => return store_failed(e),
+        };
+        let mut cases: Vec<Case> = filed.iter().map(|f| filed_case(f, now)).collect();
+        cases.extend(earlier_cases(&person.id_number, now));
+        return Json(Progress { cases }).into_response();
+    }
+    if q.reference.trim().is_empty() || q.password.trim().is_empty() {
+        return bad_progress();
+    }
+    match gw.store.filed_by_reference(q.reference.trim(), &password_digest(&q.password)) {
+        Ok(Some(f)) => Json(Progress { cases: vec![filed_case(&f, now)] }).into_response(),
+        Ok(None) => problem(
+            StatusCode::NOT_FOUND,
+            live::problem::NOT_FOUND,
+            "no case with this number and query password",
+        ),
+        Err(e) => store_failed(e),
+    }
+}
+
+/// A time in China Standard Time, to the minute.
+fn cst_minute(ms: i64) -> String {
+    let cst = UtcOffset::from_hms(8, 0, 0).expect("a valid offset");
+    let t = OffsetDateTime::from_unix_timestamp(ms / 1000)
+        .map_or(OffsetDateTime::UNIX_EPOCH, |t| t.to_offset(cst));
+    format!("{}-{:02}-{:02} {:02}:{:02}", t.year(), t.month() as u8, t.day(), t.hour(), t.minute())
+}
+
+/// The department takes a case filed at a kiosk on (受理) after this long, and starts its review
+/// after [`REVIEW_AFTER_MS`]: quick enough to see in a demo.
+pub const ACCEPT_AFTER_MS: i64 = 2 * 60_000;
+pub const REVIEW_AFTER_MS: i64 = 10 * 60_000;
+
+/// The steps of a case, done up to `current`, at the times given.
+fn steps(names: &[&str], times: &[i64]) -> Vec<Step> {
+    names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| Step {
+            step: (*name).to_owned(),
+            at: times.get(i).map(|&t| cst_minute(t)).unwrap_or_default(),
+        })
+        .collect()
+}
+
+/// A case this gateway filed, as far as it has come by `now`.
+fn filed_case(f: &Filed, now: i64) -> Case {
+    let age = now - f.received_at;
+    let mut times = vec![f.received_at];
+    if age >= ACCEPT_AFTER_MS {
+        times.push(f.received_at + ACCEPT_AFTER_MS);
+    }
+    if age >= REVIEW_AFTER_MS {
+        times.push(f.received_at + REVIEW_AFTER_MS);
+    }
+    Case {
+        case_number: f.case_number.clone(),
+        submission_id: f.idempotency_key.clone(),
+        item_code: f.item_code.clone(),
+        item_name: f.item_name.clone(),
+        department: "佛山市南海区政务服务数据管理局".into(),
+        received_at: cst_minute(f.received_at),
+        steps: steps(
+            &[live::step::SUBMITTED, live::step::ACCEPTED, live::step::REVIEW, live::step::CONCLUDED],
+            &times,
+        ),
+        current: times.len() as u32 - 1,
+        next: live::next::WAIT.into(),
+        note: String::new(),
+    }
+}
+
+/// Cases the person filed earlier at counters, invented from their ID number (the same every
+/// time): one waiting for materials, one concluded with a result to collect, one long closed.
+pub fn earlier_cases(id_number: &str, now: i64) -> Vec<Case> {
+    let digest = Sha256::digest(format!("{id_number}|cases").as_bytes());
+    let mut rng = fastrand::Rng::with_seed(u64::from_le_bytes(digest[..8].try_into().expect("8 bytes")));
+    const DAY: i64 = 86_400_000;
+    let number = |rng: &mut fastrand::Rng, at: i64| {
+        let day = cst_minute(at);
+        format!("NH{}{}{}9{:05}", &day[0..4], &day[5..7], &day[8..10], rng.u32(0..100_000))
+    };
+    let mut cases = Vec::new();
+    let base = now - i64::from(rng.u32(3..9)) * DAY - i64::from(rng.u32(0..600)) * 60_000;
+    cases.push(Case {
+        case_number: number(&mut rng, base),
+        submission_id: String::new(),
+        item_code: "ZZ440605GJJ0000001Z4ZZ0000000301".into(),
+        item_name: "住房公积金提取（租赁住房）".into(),
+        department: "佛山市住房公积金管理中心南海管理部".into(),
+        received_at: cst_minute(base),
+        steps: steps(
+            &[
+                live::step::SUBMITTED,
+                live::step::ACCEPTED,
+                live::step::REVIEW,
+                live::step::SUPPLEMENT,
+                live::step::CONCLUDED,
+            ],
+            &[base, base + DAY / 24, base + DAY, base + 2 * DAY],
+        ),
+        current: 3,
+        next: live::next::SUPPLEMENT.into(),
+        note: "请补充近三个月的租金发票，到桂城街道行政服务中心公积金窗口提交".into(),
+    });
+    let base = now - i64::from(rng.u32(20..60)) * DAY;
+    cases.push(Case {
+        case_number: number(&mut rng, base),
+        submission_id: String::new(),
+        item_code: "ZZ440605SB0000001Z4ZZ0000000601".into(),
+        item_name: "社会保障卡申领".into(),
+        department: "佛山市南海区社会保险基金管理局".into(),
+        received_at: cst_minute(base),
+        steps: steps(
+            &[live::step::SUBMITTED, live::step::ACCEPTED, live::step::REVIEW, live::step::CONCLUDED],
+            &[base, base + DAY / 24, base + DAY, base + 5 * DAY],
+        ),
+        current: 3,
+        next: live::next::COLLECT.into(),
+        note: "请本人携带居民身份证到桂城街道行政服务中心社保窗口领取社会保障卡".into(),
+    });
+    let base = now - i64::from(rng.u32(200..700)) * DAY;
+    cases.push(Case {
+        case_number: number(&mut rng, base),
+        submission_id: String::new(),
+        item_code: "ZZ440605SB0000001Z4ZZ0000000201".into(),
+        item_name: "灵活就业人员参保登记".into(),
+        department: "佛山市南海区社会保险基金管理局".into(),
+        received_at: cst_minute(base),
+        steps: steps(
+            &[live::step::SUBMITTED, live::step::ACCEPTED, live::step::REVIEW, live::step::CONCLUDED],
+            &[base, base + DAY / 48, base + DAY / 12, base + DAY / 6],
+        ),
+        current: 3,
+        next: live::next::NONE.into(),
+        note: String::new(),
+    });
+    cases
 }
 
 /// The gateway's date in China Standard Time.
@@ -231,6 +419,35 @@ mod tests {
         assert_eq!(pension.amount, part(pension.base, 80), "8 % of the base");
         let last = records(&query(live::record::SOCIAL_INSURANCE, "440602199001011234", 9_999), day);
         assert_eq!(last.page, last.pages - 1, "a page past the end is the last page");
+    }
+
+    #[test]
+    fn a_filed_case_moves_on_with_time_and_earlier_cases_are_stable() {
+        let f = Filed {
+            idempotency_key: "0190-key".into(),
+            case_number: "NH20261201000001".into(),
+            item_code: "X".into(),
+            item_name: "个人参保证明打印".into(),
+            received_at: 1_796_000_000_000,
+        };
+        let fresh = filed_case(&f, f.received_at + 1_000);
+        assert_eq!((fresh.current, fresh.steps[0].step.as_str()), (0, live::step::SUBMITTED));
+        assert!(fresh.steps[1].at.is_empty(), "受理 lies ahead");
+        let accepted = filed_case(&f, f.received_at + ACCEPT_AFTER_MS);
+        assert_eq!(accepted.steps[accepted.current as usize].step, live::step::ACCEPTED);
+        let review = filed_case(&f, f.received_at + REVIEW_AFTER_MS + 1);
+        assert_eq!(review.steps[review.current as usize].step, live::step::REVIEW);
+        assert_eq!(review.next, live::next::WAIT);
+
+        let now = 1_796_000_000_000;
+        let a = earlier_cases("440602199001011234", now);
+        assert_eq!(a, earlier_cases("440602199001011234", now), "the same every time");
+        assert_ne!(a[0].case_number, earlier_cases("44060219850202123X", now)[0].case_number);
+        assert!(a.iter().any(|c| c.next == live::next::SUPPLEMENT && !c.note.is_empty()));
+        for case in &a {
+            assert!(case.steps.iter().take(case.current as usize + 1).all(|s| !s.at.is_empty()), "{case:?}");
+            assert!(live::step::ALL.contains(&case.steps[case.current as usize].step.as_str()));
+        }
     }
 
     #[test]

@@ -62,8 +62,12 @@ const SCHEMA: &str = "
         item_code TEXT NOT NULL,
         body_sha256 TEXT NOT NULL,
         case_number TEXT NOT NULL UNIQUE,
-        received_at INTEGER NOT NULL
+        received_at INTEGER NOT NULL,
+        item_name TEXT NOT NULL DEFAULT '',
+        person_sha256 TEXT NOT NULL DEFAULT '',
+        password_sha256 TEXT NOT NULL DEFAULT ''
     );
+    CREATE INDEX IF NOT EXISTS submission_person ON submission (person_sha256);
     CREATE TABLE IF NOT EXISTS nonce (kiosk_id TEXT NOT NULL, nonce TEXT NOT NULL, seen_at INTEGER NOT NULL, PRIMARY KEY (kiosk_id, nonce));
     CREATE TABLE IF NOT EXISTS kiosk (kiosk_id TEXT PRIMARY KEY, last_seen INTEGER NOT NULL, heartbeat TEXT NOT NULL);
     CREATE TABLE IF NOT EXISTS counter (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
@@ -78,6 +82,33 @@ const SCHEMA: &str = "
         received_at INTEGER NOT NULL
     );
 ";
+
+/// Columns added after the first release of the store, for stores made before them.
+const ADDED_COLUMNS: &[&str] = &[
+    "ALTER TABLE submission ADD COLUMN item_name TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE submission ADD COLUMN person_sha256 TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE submission ADD COLUMN password_sha256 TEXT NOT NULL DEFAULT ''",
+];
+
+/// What the gateway keeps of a submission to follow it (办件进度): the item's name and, so that
+/// neither is stored in the clear, digests of the applicant's ID number and of the query password.
+#[derive(Debug, Clone, Default)]
+pub struct Filing {
+    pub item_code: String,
+    pub item_name: String,
+    pub person_sha256: String,
+    pub password_sha256: String,
+}
+
+/// A filed submission as progress lookups see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Filed {
+    pub idempotency_key: String,
+    pub case_number: String,
+    pub item_code: String,
+    pub item_name: String,
+    pub received_at: i64,
+}
 
 /// The idempotency rule both tables follow: a key seen before from the same kiosk with the same
 /// body gets the first answer again; from another kiosk or with another body it is a conflict;
@@ -122,6 +153,16 @@ impl Store {
     pub fn open(path: &Path) -> rusqlite::Result<Self> {
         let conn = Connection::open(path)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        for add in ADDED_COLUMNS {
+            // A store older than the column gains it; a current one already has it.
+            match conn.execute(add, []) {
+                Ok(_) => {}
+                Err(e)
+                    if e.to_string().contains("duplicate column")
+                        || e.to_string().contains("no such table") => {}
+                Err(e) => return Err(e),
+            }
+        }
         conn.execute_batch(SCHEMA)?;
         Ok(Self { conn: Mutex::new(conn) })
     }
@@ -143,7 +184,7 @@ impl Store {
         &self,
         key: &str,
         kiosk: &str,
-        item_code: &str,
+        filing: &Filing,
         body_sha256: &str,
         now: i64,
     ) -> rusqlite::Result<Outcome> {
@@ -153,8 +194,20 @@ impl Store {
             let seq: i64 = tx.query_row("SELECT count(*) + 1 FROM submission", [], |r| r.get(0))?;
             let case_number = case_number(now, seq);
             tx.execute(
-                "INSERT INTO submission (idempotency_key, kiosk_id, item_code, body_sha256, case_number, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![key, kiosk, item_code, body_sha256, case_number, now],
+                "INSERT INTO submission (idempotency_key, kiosk_id, item_code, body_sha256, case_number, received_at,
+                                         item_name, person_sha256, password_sha256)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![
+                    key,
+                    kiosk,
+                    filing.item_code,
+                    body_sha256,
+                    case_number,
+                    now,
+                    filing.item_name,
+                    filing.person_sha256,
+                    filing.password_sha256
+                ],
             )?;
             Ok(case_number)
         })?;
@@ -169,6 +222,36 @@ impl Store {
         )?;
         tx.commit()?;
         Ok(outcome)
+    }
+
+    /// Everything filed for the person with this digest, newest first.
+    pub fn filed_for(&self, person_sha256: &str) -> rusqlite::Result<Vec<Filed>> {
+        if person_sha256.is_empty() {
+            return Ok(Vec::new());
+        }
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT idempotency_key, case_number, item_code, item_name, received_at FROM submission
+             WHERE person_sha256 = ?1 ORDER BY received_at DESC, case_number DESC LIMIT 50",
+        )?;
+        stmt.query_map([person_sha256], filed_row)?.collect()
+    }
+
+    /// The case filed under this case number or submission number, if the password's digest is
+    /// the one filed with it.
+    pub fn filed_by_reference(
+        &self,
+        reference: &str,
+        password_sha256: &str,
+    ) -> rusqlite::Result<Option<Filed>> {
+        self.conn()
+            .query_row(
+                "SELECT idempotency_key, case_number, item_code, item_name, received_at FROM submission
+                 WHERE (case_number = ?1 OR idempotency_key = ?1) AND password_sha256 = ?2 AND password_sha256 != ''",
+                params![reference, password_sha256],
+                filed_row,
+            )
+            .optional()
     }
 
     /// Records a nonce; false if this kiosk used it within the window already (a replay).
@@ -267,6 +350,16 @@ impl Store {
         }
         Ok(ratings)
     }
+}
+
+fn filed_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Filed> {
+    Ok(Filed {
+        idempotency_key: r.get(0)?,
+        case_number: r.get(1)?,
+        item_code: r.get(2)?,
+        item_name: r.get(3)?,
+        received_at: r.get(4)?,
+    })
 }
 
 #[cfg(test)]

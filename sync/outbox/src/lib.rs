@@ -239,6 +239,21 @@ pub enum Answer {
     Refused { status: Option<u16>, error: String },
 }
 
+/// An unsent application with its payload opened, for the kiosk's own screens (a resident's
+/// applications still waiting here). The payload is wiped when this is dropped.
+pub struct Waiting {
+    pub idempotency_key: String,
+    pub item_code: String,
+    pub created_at: i64,
+    pub payload: Zeroizing<Vec<u8>>,
+}
+
+impl std::fmt::Debug for Waiting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Waiting").field("item_code", &self.item_code).finish_non_exhaustive()
+    }
+}
+
 /// What a technician may see of a submission: no payload, no personal data.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Row {
@@ -1151,6 +1166,34 @@ impl Outbox {
             )
             .optional()
             .map_err(|e| self.err(e))
+    }
+
+    /// Applications not yet acknowledged (pending or in flight), newest first, at most `limit`,
+    /// with their payloads opened in memory. Rows whose payload does not open are left out: the
+    /// agent quarantines them when it claims them.
+    pub fn waiting(&self, limit: usize) -> Result<Vec<Waiting>, OutboxError> {
+        let key = self.key()?;
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT idempotency_key, item_code, created_at, payload FROM submission
+                 WHERE state IN ('pending', 'in_flight') AND kind = 'submission' ORDER BY id DESC LIMIT ?1",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([limit as i64], |r| {
+                Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get::<_, Option<Vec<u8>>>(3)?))
+            })
+            .map_err(|e| self.err(e))?;
+        let mut waiting = Vec::new();
+        for row in rows {
+            let (idempotency_key, item_code, created_at, sealed) = row.map_err(|e| self.err(e))?;
+            let Some(Ok(payload)) = sealed.as_deref().map(|s| key.open(s, idempotency_key.as_bytes())) else {
+                continue;
+            };
+            waiting.push(Waiting { idempotency_key, item_code, created_at, payload });
+        }
+        Ok(waiting)
     }
 
     /// Submissions in one state (or all), newest first.

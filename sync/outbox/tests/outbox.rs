@@ -49,6 +49,29 @@ fn a_submission_from_queue_to_receipt() {
 }
 
 #[test]
+fn applications_still_waiting_are_read_back_for_the_screens() {
+    let db = TempDb::new("waiting");
+    let key = PayloadKey::generate();
+    let mut ob = open(&db, &key);
+    let t0 = now_ms();
+    let first = ob.enqueue(&sub(b"first", ""), t0).unwrap();
+    let second = ob.enqueue(&sub(b"second", ""), t0 + 1).unwrap();
+    let rating = NewSubmission { item_code: "440605-JZZ-001", stream_key: "", payload: b"rating" };
+    ob.enqueue_kind(&rating, kiosk_outbox::Kind::Evaluation, t0 + 2).unwrap();
+    let waiting = ob.waiting(10).unwrap();
+    let seen: Vec<(&str, &[u8])> =
+        waiting.iter().map(|w| (w.idempotency_key.as_str(), w.payload.as_slice())).collect();
+    assert_eq!(
+        seen,
+        [(second.idempotency_key.as_str(), &b"second"[..]), (first.idempotency_key.as_str(), &b"first"[..])],
+        "applications only, newest first, payloads opened"
+    );
+    ob.ack(first.id, "NH2026120100001", t0 + 5).unwrap();
+    assert_eq!(ob.waiting(10).unwrap().len(), 1, "an acknowledged one is no longer waiting");
+    assert_eq!(ob.waiting(0).unwrap().len(), 0);
+}
+
+#[test]
 fn a_restart_keeps_the_queue_and_voids_old_leases() {
     let db = TempDb::new("restart");
     let key = PayloadKey::generate();

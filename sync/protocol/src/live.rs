@@ -42,15 +42,19 @@ pub mod problem {
 pub enum Service {
     /// A resident's own records (social insurance contributions, housing provident fund).
     Records,
+    /// How a resident's applications are progressing (办件进度查询): by card, or by the case
+    /// number and query password on the slip.
+    Progress,
 }
 
 impl Service {
-    pub const ALL: [Service; 1] = [Service::Records];
+    pub const ALL: [Service; 2] = [Service::Records, Service::Progress];
 
     /// The path's last part, the same at both hops.
     pub fn name(self) -> &'static str {
         match self {
             Service::Records => "records",
+            Service::Progress => "progress",
         }
     }
 
@@ -177,6 +181,111 @@ impl std::fmt::Debug for Records {
     }
 }
 
+/// The steps of a case (`Step::step`), in the order a case goes through them; the screen
+/// words each. 受理 is the department's act, never the kiosk's.
+pub mod step {
+    /// 提交: the service network received the application.
+    pub const SUBMITTED: &str = "submitted";
+    /// 受理: the department took the case on.
+    pub const ACCEPTED: &str = "accepted";
+    /// 审核: under review.
+    pub const REVIEW: &str = "review";
+    /// 补正: the department asks for more or corrected materials.
+    pub const SUPPLEMENT: &str = "supplement";
+    /// 办结: decided; the result is ready.
+    pub const CONCLUDED: &str = "concluded";
+    pub const ALL: &[&str] = &[SUBMITTED, ACCEPTED, REVIEW, SUPPLEMENT, CONCLUDED];
+}
+
+/// What the resident must do next (`Case::next`); the screen words each.
+pub mod next {
+    /// Nothing: the department is working on it.
+    pub const WAIT: &str = "wait";
+    /// Bring or send the materials the department names in `Case::note`.
+    pub const SUPPLEMENT: &str = "supplement";
+    /// Collect the result (a licence, a card) at the hall, or by post as chosen.
+    pub const COLLECT: &str = "collect";
+    /// Nothing more: the case is closed.
+    pub const NONE: &str = "none";
+    pub const ALL: &[&str] = &[WAIT, SUPPLEMENT, COLLECT, NONE];
+}
+
+/// `POST progress`: a resident's cases, either everything filed for the person on the card, or
+/// one case by the number on its slip and the query password printed beside it. A wrong
+/// password is answered as an unknown number, so a number alone reveals nothing.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
+pub struct ProgressQuery {
+    /// By card: the person the kiosk read.
+    #[serde(default)]
+    pub person: Option<Person>,
+    /// By slip: the case number (办件编号), or the submission number (申办流水号) a slip
+    /// printed before the case number came back.
+    #[serde(default)]
+    pub reference: String,
+    /// By slip: the six digits of the query password.
+    #[serde(default)]
+    pub password: String,
+}
+
+impl std::fmt::Debug for ProgressQuery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProgressQuery")
+            .field("by_card", &self.person.is_some())
+            .field("by_slip", &!self.reference.is_empty())
+            .finish()
+    }
+}
+
+/// A step of a case: what it is and when it happened (China Standard Time, to the minute),
+/// empty while it lies ahead.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Zeroize)]
+pub struct Step {
+    /// One of [`step::ALL`].
+    pub step: String,
+    #[serde(default)]
+    pub at: String,
+}
+
+/// One case as the service network follows it. `Debug` shows its state only.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize, Zeroize)]
+pub struct Case {
+    /// 办件编号.
+    pub case_number: String,
+    /// The kiosk's submission number it was filed under (empty for cases filed elsewhere).
+    #[serde(default)]
+    pub submission_id: String,
+    pub item_code: String,
+    pub item_name: String,
+    pub department: String,
+    /// When the service network received it (China Standard Time, to the minute).
+    pub received_at: String,
+    /// Every step the case goes through, in order: done ones carry a time.
+    pub steps: Vec<Step>,
+    /// The index in `steps` of the step the case is at now.
+    pub current: u32,
+    /// One of [`next::ALL`].
+    pub next: String,
+    /// The department's own words on what it needs, or where to collect; may be empty.
+    #[serde(default)]
+    pub note: String,
+}
+
+impl std::fmt::Debug for Case {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Case")
+            .field("item_code", &self.item_code)
+            .field("current", &self.current)
+            .field("next", &self.next)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The answer to [`ProgressQuery`]: newest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
+pub struct Progress {
+    pub cases: Vec<Case>,
+}
+
 /// What `GET /local/v1/status` says: whether the agent believes the service network reachable.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LocalStatus {
@@ -195,6 +304,7 @@ mod tests {
         assert_eq!(Service::Records.local_path(), "/local/v1/records");
         assert_eq!(Service::Records.gateway_path(), "/v1/live/records");
         assert_eq!(Service::from_name("records"), Some(Service::Records));
+        assert_eq!(Service::Progress.local_path(), "/local/v1/progress");
         assert_eq!(Service::from_name("status"), None);
     }
 

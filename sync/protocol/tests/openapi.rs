@@ -106,7 +106,10 @@ fn documented(spec: &serde_json::Value, schema: &str) -> std::collections::BTree
 
 #[test]
 fn the_live_services_are_documented_at_both_hops() {
-    use proto::live::{self, Figure, LocalStatus, Person, RecordRow, Records, RecordsQuery, Service};
+    use proto::live::{
+        self, Case, Figure, LocalStatus, Person, Progress, ProgressQuery, RecordRow, Records, RecordsQuery,
+        Service, Step,
+    };
     let gateway = spec();
     let local: serde_json::Value =
         serde_json::from_str(include_str!("../../local-api.json")).expect("local-api.json is valid JSON");
@@ -130,6 +133,20 @@ fn the_live_services_are_documented_at_both_hops() {
     assert_eq!(documented(&gateway, "Records"), keys(&Records::default()));
     assert_eq!(documented(&gateway, "Figure"), keys(&Figure::default()));
     assert_eq!(documented(&gateway, "RecordRow"), keys(&RecordRow::default()));
+    assert_eq!(documented(&gateway, "ProgressQuery"), keys(&ProgressQuery::default()));
+    assert_eq!(documented(&gateway, "Progress"), keys(&Progress::default()));
+    assert_eq!(documented(&gateway, "Case"), keys(&Case::default()));
+    assert_eq!(documented(&gateway, "Step"), keys(&Step::default()));
+    let listed = |schema: &str, field: &str| -> Vec<String> {
+        gateway["components"]["schemas"][schema]["properties"][field]["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(listed("Step", "step"), live::step::ALL);
+    assert_eq!(listed("Case", "next"), live::next::ALL);
     assert_eq!(documented(&local, "LocalStatus"), keys(&LocalStatus::default()));
     let records: Vec<&str> = gateway["components"]["schemas"]["RecordsQuery"]["properties"]["record"]["enum"]
         .as_array()
