@@ -84,6 +84,14 @@ fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 
+/// A time (ms since the epoch) in China Standard Time, where the service network's dates are.
+pub(crate) fn cst(ms: i64) -> time::OffsetDateTime {
+    let offset = time::UtcOffset::from_hms(8, 0, 0).expect("a valid offset");
+    time::OffsetDateTime::from_unix_timestamp(ms / 1000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+        .to_offset(offset)
+}
+
 impl Gateway {
     pub fn new(db: &Path, secrets: HashMap<String, Vec<u8>>, faults: Faults, seed: u64) -> Result<Self> {
         let store = Store::open(db).with_context(|| format!("opening the gateway store {}", db.display()))?;

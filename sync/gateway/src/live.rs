@@ -16,7 +16,7 @@ use proto::live::{
     self, Case, Figure, Progress, ProgressQuery, RecordRow, Records, RecordsQuery, Service, Step,
 };
 use sha2::{Digest, Sha256};
-use time::{Date, Month, OffsetDateTime, UtcOffset};
+use time::{Date, Month};
 
 use crate::store::{Filed, Filing};
 use crate::{Conn, Fault, Gateway, injected_refusal, problem, verify};
@@ -137,9 +137,7 @@ fn progress_answer(gw: &Gateway, q: &ProgressQuery) -> Response {
 
 /// A time in China Standard Time, to the minute.
 fn cst_minute(ms: i64) -> String {
-    let cst = UtcOffset::from_hms(8, 0, 0).expect("a valid offset");
-    let t = OffsetDateTime::from_unix_timestamp(ms / 1000)
-        .map_or(OffsetDateTime::UNIX_EPOCH, |t| t.to_offset(cst));
+    let t = crate::cst(ms);
     format!("{}-{:02}-{:02} {:02}:{:02}", t.year(), t.month() as u8, t.day(), t.hour(), t.minute())
 }
 
@@ -148,16 +146,18 @@ fn cst_minute(ms: i64) -> String {
 pub const ACCEPT_AFTER_MS: i64 = 2 * 60_000;
 pub const REVIEW_AFTER_MS: i64 = 10 * 60_000;
 
-/// The steps of a case, done up to `current`, at the times given.
-fn steps(names: &[&str], times: &[i64]) -> Vec<Step> {
-    names
+/// The steps of a case and the index of the one it is at: those with a time are done or
+/// current (the last of them), the rest lie ahead.
+fn timeline(names: &[&str], times: &[i64]) -> (Vec<Step>, u32) {
+    let steps = names
         .iter()
         .enumerate()
         .map(|(i, name)| Step {
             step: (*name).to_owned(),
             at: times.get(i).map(|&t| cst_minute(t)).unwrap_or_default(),
         })
-        .collect()
+        .collect();
+    (steps, times.len().saturating_sub(1) as u32)
 }
 
 /// A case this gateway filed, as far as it has come by `now`.
@@ -170,6 +170,10 @@ fn filed_case(f: &Filed, now: i64) -> Case {
     if age >= REVIEW_AFTER_MS {
         times.push(f.received_at + REVIEW_AFTER_MS);
     }
+    let (steps, current) = timeline(
+        &[live::step::SUBMITTED, live::step::ACCEPTED, live::step::REVIEW, live::step::CONCLUDED],
+        &times,
+    );
     Case {
         case_number: f.case_number.clone(),
         submission_id: f.idempotency_key.clone(),
@@ -177,95 +181,119 @@ fn filed_case(f: &Filed, now: i64) -> Case {
         item_name: f.item_name.clone(),
         department: "佛山市南海区政务服务数据管理局".into(),
         received_at: cst_minute(f.received_at),
-        steps: steps(
-            &[live::step::SUBMITTED, live::step::ACCEPTED, live::step::REVIEW, live::step::CONCLUDED],
-            &times,
-        ),
-        current: times.len() as u32 - 1,
+        steps,
+        current,
         next: live::next::WAIT.into(),
         note: String::new(),
     }
 }
 
+/// A case the person filed earlier at a counter: when (days, and minutes, before now, drawn from
+/// these ranges), the item, its steps and how long after filing each was reached.
+struct Earlier {
+    days_ago: std::ops::Range<u32>,
+    minutes_ago: Option<std::ops::Range<u32>>,
+    item_code: &'static str,
+    item_name: &'static str,
+    department: &'static str,
+    steps: &'static [&'static str],
+    reached_after: [i64; 4],
+    next: &'static str,
+    note: &'static str,
+}
+
+const DAY: i64 = 86_400_000;
+const FOUR_STEPS: &[&str] =
+    &[live::step::SUBMITTED, live::step::ACCEPTED, live::step::REVIEW, live::step::CONCLUDED];
+
+const EARLIER: [Earlier; 3] = [
+    Earlier {
+        days_ago: 3..9,
+        minutes_ago: Some(0..600),
+        item_code: "ZZ440605GJJ0000001Z4ZZ0000000301",
+        item_name: "住房公积金提取（租赁住房）",
+        department: "佛山市住房公积金管理中心南海管理部",
+        steps: &[
+            live::step::SUBMITTED,
+            live::step::ACCEPTED,
+            live::step::REVIEW,
+            live::step::SUPPLEMENT,
+            live::step::CONCLUDED,
+        ],
+        reached_after: [0, DAY / 24, DAY, 2 * DAY],
+        next: live::next::SUPPLEMENT,
+        note: "请补充近三个月的租金发票，到桂城街道行政服务中心公积金窗口提交",
+    },
+    Earlier {
+        days_ago: 20..60,
+        minutes_ago: None,
+        item_code: "ZZ440605SB0000001Z4ZZ0000000601",
+        item_name: "社会保障卡申领",
+        department: "佛山市南海区社会保险基金管理局",
+        steps: FOUR_STEPS,
+        reached_after: [0, DAY / 24, DAY, 5 * DAY],
+        next: live::next::COLLECT,
+        note: "请本人携带居民身份证到桂城街道行政服务中心社保窗口领取社会保障卡",
+    },
+    Earlier {
+        days_ago: 200..700,
+        minutes_ago: None,
+        item_code: "ZZ440605SB0000001Z4ZZ0000000201",
+        item_name: "灵活就业人员参保登记",
+        department: "佛山市南海区社会保险基金管理局",
+        steps: FOUR_STEPS,
+        reached_after: [0, DAY / 48, DAY / 12, DAY / 6],
+        next: live::next::NONE,
+        note: "",
+    },
+];
+
 /// Cases the person filed earlier at counters, invented from their ID number (the same every
 /// time): one waiting for materials, one concluded with a result to collect, one long closed.
 pub fn earlier_cases(id_number: &str, now: i64) -> Vec<Case> {
-    let digest = Sha256::digest(format!("{id_number}|cases").as_bytes());
-    let mut rng = fastrand::Rng::with_seed(u64::from_le_bytes(digest[..8].try_into().expect("8 bytes")));
-    const DAY: i64 = 86_400_000;
-    let number = |rng: &mut fastrand::Rng, at: i64| {
-        let day = cst_minute(at);
-        format!("NH{}{}{}9{:05}", &day[0..4], &day[5..7], &day[8..10], rng.u32(0..100_000))
-    };
-    let mut cases = Vec::new();
-    let base = now - i64::from(rng.u32(3..9)) * DAY - i64::from(rng.u32(0..600)) * 60_000;
-    cases.push(Case {
-        case_number: number(&mut rng, base),
-        submission_id: String::new(),
-        item_code: "ZZ440605GJJ0000001Z4ZZ0000000301".into(),
-        item_name: "住房公积金提取（租赁住房）".into(),
-        department: "佛山市住房公积金管理中心南海管理部".into(),
-        received_at: cst_minute(base),
-        steps: steps(
-            &[
-                live::step::SUBMITTED,
-                live::step::ACCEPTED,
-                live::step::REVIEW,
-                live::step::SUPPLEMENT,
-                live::step::CONCLUDED,
-            ],
-            &[base, base + DAY / 24, base + DAY, base + 2 * DAY],
-        ),
-        current: 3,
-        next: live::next::SUPPLEMENT.into(),
-        note: "请补充近三个月的租金发票，到桂城街道行政服务中心公积金窗口提交".into(),
-    });
-    let base = now - i64::from(rng.u32(20..60)) * DAY;
-    cases.push(Case {
-        case_number: number(&mut rng, base),
-        submission_id: String::new(),
-        item_code: "ZZ440605SB0000001Z4ZZ0000000601".into(),
-        item_name: "社会保障卡申领".into(),
-        department: "佛山市南海区社会保险基金管理局".into(),
-        received_at: cst_minute(base),
-        steps: steps(
-            &[live::step::SUBMITTED, live::step::ACCEPTED, live::step::REVIEW, live::step::CONCLUDED],
-            &[base, base + DAY / 24, base + DAY, base + 5 * DAY],
-        ),
-        current: 3,
-        next: live::next::COLLECT.into(),
-        note: "请本人携带居民身份证到桂城街道行政服务中心社保窗口领取社会保障卡".into(),
-    });
-    let base = now - i64::from(rng.u32(200..700)) * DAY;
-    cases.push(Case {
-        case_number: number(&mut rng, base),
-        submission_id: String::new(),
-        item_code: "ZZ440605SB0000001Z4ZZ0000000201".into(),
-        item_name: "灵活就业人员参保登记".into(),
-        department: "佛山市南海区社会保险基金管理局".into(),
-        received_at: cst_minute(base),
-        steps: steps(
-            &[live::step::SUBMITTED, live::step::ACCEPTED, live::step::REVIEW, live::step::CONCLUDED],
-            &[base, base + DAY / 48, base + DAY / 12, base + DAY / 6],
-        ),
-        current: 3,
-        next: live::next::NONE.into(),
-        note: String::new(),
-    });
-    cases
+    let mut rng = seeded(&format!("{id_number}|cases"));
+    EARLIER
+        .iter()
+        .map(|e| {
+            let mut base = now - i64::from(rng.u32(e.days_ago.clone())) * DAY;
+            if let Some(minutes) = &e.minutes_ago {
+                base -= i64::from(rng.u32(minutes.clone())) * 60_000;
+            }
+            let day = crate::cst(base);
+            let case_number = format!(
+                "NH{:04}{:02}{:02}9{:05}",
+                day.year(),
+                day.month() as u8,
+                day.day(),
+                rng.u32(0..100_000)
+            );
+            let times: Vec<i64> = e.reached_after.iter().map(|after| base + after).collect();
+            let (steps, current) = timeline(e.steps, &times);
+            Case {
+                case_number,
+                submission_id: String::new(),
+                item_code: e.item_code.into(),
+                item_name: e.item_name.into(),
+                department: e.department.into(),
+                received_at: cst_minute(base),
+                steps,
+                current,
+                next: e.next.into(),
+                note: e.note.into(),
+            }
+        })
+        .collect()
 }
 
 /// The gateway's date in China Standard Time.
 fn today(now_ms: i64) -> Date {
-    let cst = UtcOffset::from_hms(8, 0, 0).expect("a valid offset");
-    OffsetDateTime::from_unix_timestamp(now_ms / 1000)
-        .map_or(OffsetDateTime::UNIX_EPOCH, |t| t.to_offset(cst))
-        .date()
+    crate::cst(now_ms).date()
 }
 
-/// A generator seeded by the person and the record: the same history every time.
-fn rng_for(q: &RecordsQuery) -> fastrand::Rng {
-    let digest = Sha256::digest(format!("{}|{}", q.person.id_number, q.record).as_bytes());
+/// A generator seeded by `seed` (a person and what is invented for them): the same data every
+/// time.
+fn seeded(seed: &str) -> fastrand::Rng {
+    let digest = Sha256::digest(seed.as_bytes());
     fastrand::Rng::with_seed(u64::from_le_bytes(digest[..8].try_into().expect("8 bytes")))
 }
 
@@ -289,7 +317,7 @@ fn part(base: i64, per_mille: i64) -> i64 {
 }
 
 pub fn records(q: &RecordsQuery, today: Date) -> Records {
-    let mut rng = rng_for(q);
+    let mut rng = seeded(&format!("{}|{}", q.person.id_number, q.record));
     // Contributions are posted for the previous month.
     let last_month =
         today.replace_day(1).expect("day 1 exists").previous_day().expect("not the first day ever");

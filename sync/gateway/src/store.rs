@@ -36,10 +36,7 @@ pub struct FleetRow {
 
 /// `NH` + the date in China Standard Time + a six-digit sequence: `NH20261127000042`.
 fn case_number(now_ms: i64, seq: i64) -> String {
-    let cst = time::UtcOffset::from_hms(8, 0, 0).expect("a valid offset");
-    let t = time::OffsetDateTime::from_unix_timestamp(now_ms / 1000)
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
-        .to_offset(cst);
+    let t = crate::cst(now_ms);
     format!("NH{:04}{:02}{:02}{:06}", t.year(), u8::from(t.month()), t.day(), seq % 1_000_000)
 }
 
