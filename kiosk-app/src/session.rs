@@ -669,8 +669,7 @@ impl Session {
     /// Whether the open item is a live query the resident can run: it needs the number from a
     /// card (a login code identifies without one).
     pub fn can_query(&self) -> bool {
-        matches!(self.item().map(|it| it.kind), Some(Kind::Query(_)))
-            && self.identity.as_ref().is_some_and(|i| !i.id_number.is_empty())
+        matches!(self.item().map(|it| it.kind), Some(Kind::Query(_))) && self.person().is_some()
     }
 
     pub fn lookup(&self) -> Option<&Lookup> {
@@ -697,10 +696,15 @@ impl Session {
         self.ask_page(0)
     }
 
+    /// Who asks a live question about themselves: the person on the card read (a login code
+    /// carries no ID number, so it asks nothing).
+    fn person(&self) -> Option<proto::live::Person> {
+        let identity = self.identity.as_ref().filter(|i| !i.id_number.is_empty())?;
+        Some(proto::live::Person { id_number: identity.id_number.clone(), name: identity.name.clone() })
+    }
+
     fn ask_page(&mut self, page: u32) -> Option<Ask> {
-        let identity = self.identity.as_ref()?;
-        let person =
-            proto::live::Person { id_number: identity.id_number.clone(), name: identity.name.clone() };
+        let person = self.person()?;
         self.asked += 1;
         Some(self.lookup.as_mut()?.ask(self.asked, page, person))
     }
@@ -764,12 +768,7 @@ impl Session {
 
     /// Whether "my applications" can be asked: the resident was identified by a card.
     pub fn can_follow_mine(&self) -> bool {
-        self.identity.as_ref().is_some_and(|i| !i.id_number.is_empty())
-    }
-
-    fn person(&self) -> Option<proto::live::Person> {
-        let identity = self.identity.as_ref().filter(|i| !i.id_number.is_empty())?;
-        Some(proto::live::Person { id_number: identity.id_number.clone(), name: identity.name.clone() })
+        self.person().is_some()
     }
 
     /// "我的办件" from home: the question for the service network. The shell then reads this
@@ -790,9 +789,10 @@ impl Session {
 
     /// This kiosk's unsent applications: the resident's own are shown as waiting here.
     pub fn progress_waiting(&mut self, unsent: Vec<progress::Unsent>) {
-        let Some(id_number) = self.identity.as_ref().map(|i| i.id_number.clone()) else { return };
-        if let Some(p) = self.progress.as_mut().filter(|p| p.mode == progress::Mode::Mine) {
-            p.waiting_read(unsent, &id_number);
+        if let (Some(identity), Some(p)) =
+            (self.identity.as_ref(), self.progress.as_mut().filter(|p| p.mode == progress::Mode::Mine))
+        {
+            p.waiting_read(unsent, &identity.id_number);
         }
     }
 
@@ -834,9 +834,10 @@ impl Session {
     /// "查询" once the slip's numbers are typed.
     pub fn progress_search(&mut self, now: Instant) -> Option<Ask> {
         self.touch(now);
-        self.asked += 1;
-        let id = self.asked;
-        self.slip_entry()?.ask(id, None)
+        let id = self.asked + 1;
+        let ask = self.slip_entry()?.ask(id, None)?;
+        self.asked = id;
+        Some(ask)
     }
 
     /// "重试" after a failed progress lookup: the same question again.
@@ -847,9 +848,10 @@ impl Session {
         if !failed || self.screen != Screen::Progress {
             return None;
         }
-        self.asked += 1;
-        let id = self.asked;
-        self.progress.as_mut()?.ask(id, person)
+        let id = self.asked + 1;
+        let ask = self.progress.as_mut()?.ask(id, person)?;
+        self.asked = id;
+        Some(ask)
     }
 
     /// A case of the answer, shown in full with its timeline.

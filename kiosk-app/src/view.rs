@@ -333,6 +333,16 @@ pub enum LookupView {
     Failed(LiveFailure),
 }
 
+impl LookupView {
+    fn of<T>(state: &LookupState<T>) -> Self {
+        match state {
+            LookupState::Waiting => Self::Waiting,
+            LookupState::Shown(_) => Self::Shown,
+            LookupState::Failed(why) => Self::Failed(*why),
+        }
+    }
+}
+
 /// What a line of a record is (`kiosk_sync_proto::live::RecordRow::kind`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RowKind {
@@ -727,11 +737,7 @@ impl Session {
         });
         Some(ProgressPage {
             mode: p.mode,
-            state: p.state.as_ref().map(|s| match s {
-                LookupState::Waiting => LookupView::Waiting,
-                LookupState::Shown(_) => LookupView::Shown,
-                LookupState::Failed(why) => LookupView::Failed(*why),
-            }),
+            state: p.state.as_ref().map(LookupView::of),
             holder: p.holder.clone(),
             cases: answer
                 .map(|a| {
@@ -856,11 +862,7 @@ impl Session {
             item_name: self.item().map(|i| i.task_name.clone()).unwrap_or_default(),
             holder: lookup.holder.clone(),
             holder_number: lookup.holder_number.clone(),
-            state: match lookup.state {
-                LookupState::Waiting => LookupView::Waiting,
-                LookupState::Shown(_) => LookupView::Shown,
-                LookupState::Failed(why) => LookupView::Failed(why),
-            },
+            state: LookupView::of(&lookup.state),
             account: records.map(|r| r.account.clone()).unwrap_or_default(),
             as_of: records.map(|r| r.as_of.clone()).unwrap_or_default(),
             summary: records.map(|r| r.summary.iter().map(RecordFigure::of).collect()).unwrap_or_default(),
